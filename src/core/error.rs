@@ -1,0 +1,133 @@
+//! The one error type of the core, with the stable codes of API.md.
+//!
+//! Every variant maps to exactly one `code()` string; the HTTP layer turns
+//! that into a status in one function (`http::error`), the JS layer into an
+//! `Error` with a `code` property. Messages are for people and never carry a
+//! secret (tokens, credential values).
+
+/// What can go wrong in a lookup or a write, as the caller should see it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The request body is not what the endpoint takes (bad JSON, wrong shape).
+    #[error("{0}")]
+    InvalidBody(String),
+    /// A value does not match the registered type of its option.
+    #[error("{0}")]
+    InvalidType(String),
+    /// A scope combination that cannot exist (e.g. user within both a project and an organization).
+    #[error("{0}")]
+    InvalidScope(String),
+    /// Ownership rules text that does not parse.
+    #[error("{0}")]
+    InvalidRules(String),
+    /// An id in the path or query that is not a positive integer in range.
+    #[error("{0}")]
+    InvalidId(String),
+    /// A body larger than the configured limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Missing or wrong token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token is valid but may not do this (read token on a write).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The option is flagged `immutable`: no runtime set or delete.
+    #[error("option {0:?} is immutable and cannot be changed at runtime")]
+    Immutable(String),
+    /// The option is flagged `nostore`: it never reaches the stores.
+    #[error("option {0:?} is nostore: it lives only in config and defaults")]
+    NoStore(String),
+    /// The name is neither registered nor under a legacy prefix.
+    #[error("unknown option {0:?}")]
+    UnknownOption(String),
+    /// No such route or resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// The route exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The origin answered, but refused or failed the operation.
+    #[error("{0}")]
+    OriginError(String),
+    /// Nothing could be served: the origin is unreachable and nothing is cached.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The origin did not answer within the hard timeout.
+    #[error("{0}")]
+    OriginTimeout(String),
+}
+
+impl Error {
+    /// The stable machine-readable code of API.md. Never changes for a variant.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidBody(_) => "invalid_body",
+            Error::InvalidType(_) => "invalid_type",
+            Error::InvalidScope(_) => "invalid_scope",
+            Error::InvalidRules(_) => "invalid_rules",
+            Error::InvalidId(_) => "invalid_id",
+            Error::TooLarge(_) => "too_large",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
+            Error::Immutable(_) => "immutable",
+            Error::NoStore(_) => "nostore",
+            Error::UnknownOption(_) => "unknown_option",
+            Error::NotFound(_) => "not_found",
+            Error::MethodNotAllowed(_) => "method_not_allowed",
+            Error::OriginError(_) => "origin_error",
+            Error::Unavailable(_) => "unavailable",
+            Error::OriginTimeout(_) => "origin_timeout",
+        }
+    }
+
+    /// The HTTP status for this error. The only place statuses are chosen.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidBody(_)
+            | Error::InvalidType(_)
+            | Error::InvalidScope(_)
+            | Error::InvalidRules(_)
+            | Error::InvalidId(_) => 400,
+            Error::TooLarge(_) => 413,
+            Error::Unauthorized(_) => 401,
+            Error::Forbidden(_) | Error::Immutable(_) | Error::NoStore(_) => 403,
+            Error::UnknownOption(_) | Error::NotFound(_) => 404,
+            Error::MethodNotAllowed(_) => 405,
+            Error::OriginError(_) => 502,
+            Error::Unavailable(_) => 503,
+            Error::OriginTimeout(_) => 504,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_the_status_api_md_gives_it() {
+        let cases = [
+            (Error::InvalidBody(String::new()), "invalid_body", 400),
+            (Error::InvalidType(String::new()), "invalid_type", 400),
+            (Error::InvalidScope(String::new()), "invalid_scope", 400),
+            (Error::InvalidRules(String::new()), "invalid_rules", 400),
+            (Error::InvalidId(String::new()), "invalid_id", 400),
+            (Error::TooLarge(String::new()), "too_large", 413),
+            (Error::Unauthorized(String::new()), "unauthorized", 401),
+            (Error::Forbidden(String::new()), "forbidden", 403),
+            (Error::Immutable(String::new()), "immutable", 403),
+            (Error::NoStore(String::new()), "nostore", 403),
+            (Error::UnknownOption(String::new()), "unknown_option", 404),
+            (Error::NotFound(String::new()), "not_found", 404),
+            (Error::MethodNotAllowed(String::new()), "method_not_allowed", 405),
+            (Error::OriginError(String::new()), "origin_error", 502),
+            (Error::Unavailable(String::new()), "unavailable", 503),
+            (Error::OriginTimeout(String::new()), "origin_timeout", 504),
+        ];
+        for (err, code, status) in cases {
+            assert_eq!(err.code(), code);
+            assert_eq!(err.status(), status, "{code}");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! edge-options: option and ownership lookups at the edge.
+pub mod core;

@@ -4,6 +4,30 @@
 //! passed in, and the tiers it reads and writes are traits (`crate::tiers`)
 //! that the Worker implements over KV and `fetch`, and the tests implement
 //! with fakes that fail on command. It compiles and is tested natively.
+//!
+//! | module | holds |
+//! |---|---|
+//! | `lifecycle` | fresh / stale / dead as pure functions of time |
+//! | `memory` | the bounded isolate-memory map (L0) and its sweeping |
+//! | `tiered` | the read and write paths through memory, KV and origin |
+//! | `slot`, `envelope` | value-or-absent with version; its KV format |
+//! | `key` | cache keys, one namespace per kind, KV-safe |
+//! | `registry`, `value_type`, `flags`, `config` | registered options |
+//! | `options` | option resolution, writes and sync |
+//! | `source`, `stats`, `error` | what answered, counters, error codes |
 
+pub mod config;
+pub mod envelope;
 pub mod error;
+pub mod flags;
+pub mod key;
 pub mod lifecycle;
+pub mod memory;
+pub mod options;
+pub mod registry;
+pub mod settings;
+pub mod slot;
+pub mod source;
+pub mod stats;
+pub mod tiered;
+pub mod value_type;

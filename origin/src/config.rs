@@ -1,0 +1,169 @@
+//! Command line and environment configuration.
+//!
+//! Hand-parsed on purpose: three flags do not justify an argument-parsing
+//! dependency in a server that other builds share two cores with.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Printed for `--help` and after a usage error.
+pub const USAGE: &str = "\
+edge-options-origin — reference origin for edge-options (origin contract over SQLite)
+
+USAGE:
+    edge-options-origin [--listen ADDR] [--db PATH] [--token TOKEN]
+
+OPTIONS:
+    --listen ADDR   address to bind, IP:PORT; port 0 picks a free port
+                    [env ORIGIN_LISTEN, default 127.0.0.1:8788]
+    --db PATH       SQLite file, parent directory created if missing
+                    [env ORIGIN_DB, default .data/origin.sqlite3]
+    --token TOKEN   bearer token every route but /healthz requires
+                    [env ORIGIN_TOKEN, default dev-origin-token]
+    -h, --help      print this help
+
+Once bound it prints one line to stdout:
+    origin listening on http://IP:PORT
+and logs one line per request (method, path, status, ms) to stderr.
+";
+
+/// Default bind address, from API.md's local defaults.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8788";
+/// Default database file, under the git-ignored `.data/`.
+pub const DEFAULT_DB: &str = ".data/origin.sqlite3";
+/// Default token; for local use only.
+pub const DEFAULT_TOKEN: &str = "dev-origin-token";
+
+/// What the server runs with.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to bind.
+    pub listen: SocketAddr,
+    /// SQLite database file.
+    pub db: PathBuf,
+    /// Bearer token; never printed.
+    pub token: String,
+}
+
+// Hand-written so that a stray `{:?}` can never print the token.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("db", &self.db)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub enum Command {
+    /// Run the server.
+    Run(Config),
+    /// Print [`USAGE`] and exit 0.
+    Help,
+}
+
+/// Parses `args` (without the program name), falling back to `env` for
+/// unset flags and then to the defaults. Errors are messages for a human.
+pub fn parse(
+    args: impl IntoIterator<Item = OsString>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Command, String> {
+    let mut listen = None;
+    let mut db = None;
+    let mut token = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let arg = arg
+            .into_string()
+            .map_err(|a| format!("argument is not valid UTF-8: {a:?}"))?;
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let slot = match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--listen" => &mut listen,
+            "--db" => &mut db,
+            "--token" => &mut token,
+            _ => return Err(format!("unknown argument '{arg}'")),
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => args
+                .next()
+                .ok_or_else(|| format!("{flag} needs a value"))?
+                .into_string()
+                .map_err(|v| format!("{flag} value is not valid UTF-8: {v:?}"))?,
+        };
+        *slot = Some(value);
+    }
+
+    let listen = listen
+        .or_else(|| env("ORIGIN_LISTEN"))
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let listen: SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("invalid listen address '{listen}' (want IP:PORT): {e}"))?;
+    let db = PathBuf::from(db.or_else(|| env("ORIGIN_DB")).unwrap_or_else(|| DEFAULT_DB.to_string()));
+    if db.as_os_str().is_empty() {
+        return Err("--db must not be empty".into());
+    }
+    let token = token
+        .or_else(|| env("ORIGIN_TOKEN"))
+        .unwrap_or_else(|| DEFAULT_TOKEN.to_string());
+    if token.is_empty() {
+        return Err("--token must not be empty".into());
+    }
+    Ok(Command::Run(Config { listen, db, token }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Command, String> {
+        let env: Vec<(String, String)> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        parse(args.iter().map(OsString::from), move |k| {
+            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_apply_without_flags_or_env() {
+        let Ok(Command::Run(c)) = run(&[], &[]) else { panic!("expected run") };
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.db, PathBuf::from(DEFAULT_DB));
+        assert_eq!(c.token, DEFAULT_TOKEN);
+    }
+
+    #[test]
+    fn flags_beat_env_and_env_beats_defaults() {
+        let env = [("ORIGIN_LISTEN", "127.0.0.1:1"), ("ORIGIN_TOKEN", "envtok")];
+        let Ok(Command::Run(c)) = run(&["--listen=127.0.0.1:0", "--db", "x.db"], &env) else {
+            panic!("expected run")
+        };
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.db, PathBuf::from("x.db"));
+        assert_eq!(c.token, "envtok");
+    }
+
+    #[test]
+    fn bad_input_is_a_message_not_a_panic() {
+        assert!(run(&["--listen", "nope"], &[]).is_err());
+        assert!(run(&["--listen"], &[]).is_err());
+        assert!(run(&["--what"], &[]).is_err());
+        assert!(run(&["--token", ""], &[]).is_err());
+        assert!(matches!(run(&["--help"], &[]), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let Ok(Command::Run(c)) = run(&["--token", "s3cret"], &[]) else { panic!("expected run") };
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,107 @@
+//! Path parameters: ids, option names and map keys.
+
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Longest option name or map key, in bytes of UTF-8.
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// The route's parameters, percent-decoded. Unlike axum's own extractors
+/// its rejection is an [`ApiError`] in the contract's shape: invalid UTF-8
+/// in an id is `invalid_id`, in a name or key `invalid_body`.
+#[derive(Debug)]
+pub struct PathParams(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match RawPathParams::from_request_parts(parts, state).await {
+            Ok(params) => Ok(Self(
+                params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            )),
+            Err(RawPathParamsRejection::InvalidUtf8InPathParam(e)) => {
+                // axum names the failing parameter only in its message.
+                if e.body_text().contains("`id`") {
+                    Err(ApiError::invalid_id("id is not valid UTF-8 once percent-decoded"))
+                } else {
+                    Err(ApiError::invalid_body(
+                        "name or key is not valid UTF-8 once percent-decoded",
+                    ))
+                }
+            }
+            Err(e) => Err(ApiError::internal(format!("route parameters missing: {}", e.body_text()))),
+        }
+    }
+}
+
+impl PathParams {
+    /// The raw (decoded) value of parameter `key`.
+    pub fn get(&self, key: &str) -> ApiResult<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| ApiError::internal(format!("route has no parameter '{key}'")))
+    }
+}
+
+/// Parses an id: decimal digits only, 1..=i64::MAX. `what` names it in
+/// the message ("organization id", "project", ...).
+pub fn id(what: &str, raw: &str) -> ApiResult<i64> {
+    let bad = || {
+        let shown: String = raw.chars().take(40).collect();
+        ApiError::invalid_id(format!(
+            "{what} must be a positive integer up to {} in decimal, got '{shown}'",
+            i64::MAX
+        ))
+    };
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match raw.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(bad()),
+    }
+}
+
+/// Checks an option name or map key: non-empty, at most [`MAX_NAME_BYTES`].
+pub fn name(what: &str, raw: &str) -> ApiResult<String> {
+    if raw.is_empty() {
+        return Err(ApiError::invalid_body(format!("{what} must not be empty")));
+    }
+    if raw.len() > MAX_NAME_BYTES {
+        return Err(ApiError::invalid_body(format!(
+            "{what} is {} bytes, longer than the limit of {MAX_NAME_BYTES}",
+            raw.len()
+        )));
+    }
+    Ok(raw.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_positive_decimal_i64() {
+        assert_eq!(id("id", "1").ok(), Some(1));
+        assert_eq!(id("id", "9223372036854775807").ok(), Some(i64::MAX));
+        for bad in ["", "0", "-1", "+1", " 1", "1.0", "9223372036854775808", "1e3", "0x10", "١"] {
+            assert!(id("id", bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn names_are_non_empty_and_bounded() {
+        assert!(name("name", "").is_err());
+        assert!(name("name", &"a".repeat(MAX_NAME_BYTES)).is_ok());
+        assert!(name("name", &"a".repeat(MAX_NAME_BYTES + 1)).is_err());
+        // 4-byte characters count as 4 bytes.
+        assert!(name("name", &"😀".repeat(257)).is_err());
+        assert!(name("name", "\u{0}\u{202e}x").is_ok());
+    }
+}

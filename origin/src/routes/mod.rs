@@ -1,0 +1,56 @@
+//! The route table: one place listing every path the origin serves.
+
+mod fallback;
+mod maps;
+mod options;
+mod ownership;
+mod stats;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::auth::require_token;
+use crate::server::AppState;
+
+/// Largest request body accepted; larger answers 413 `too_large`.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Builds the whole application. Catch-all parameters (`{*name}`) let a
+/// name or key hold `/`, encoded or not; the trailing-slash routes give an
+/// empty name a clear 400 instead of a bare 404.
+pub fn router(state: AppState) -> Router {
+    let stats = Arc::clone(&state.stats);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/options", get(options::list))
+        .route("/options/", get(fallback::empty_name).put(fallback::empty_name).delete(fallback::empty_name))
+        .route("/options/{*name}", get(options::get).put(options::put).delete(options::delete))
+        .route("/organizations/{id}/options", get(maps::organization_get))
+        .route("/organizations/{id}/options/", put(fallback::empty_name).delete(fallback::empty_name))
+        .route("/organizations/{id}/options/{*key}", put(maps::organization_put).delete(maps::organization_delete))
+        .route("/projects/{id}/options", get(maps::project_get))
+        .route("/projects/{id}/options/", put(fallback::empty_name).delete(fallback::empty_name))
+        .route("/projects/{id}/options/{*key}", put(maps::project_put).delete(maps::project_delete))
+        .route("/users/{id}/options", get(maps::user_get))
+        .route("/users/{id}/options/", put(fallback::empty_name).delete(fallback::empty_name))
+        .route("/users/{id}/options/{*key}", put(maps::user_put).delete(maps::user_delete))
+        .route("/projects/{id}/ownership", get(ownership::get).put(ownership::put).delete(ownership::delete))
+        .route("/_origin/stats", get(stats::get))
+        .route("/_origin/stats/reset", post(stats::reset))
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn_with_state(state.clone(), require_token))
+        .layer(from_fn_with_state(stats, crate::stats::observe))
+        .with_state(state)
+}
+
+/// `GET /healthz`: liveness, no token needed.
+async fn healthz() -> Json<Value> {
+    Json(json!({ "ok": true }))
+}

@@ -1,0 +1,91 @@
+//! The format of a value stored in Workers KV, versioned.
+//!
+//! KV contents come from the world (an older deployment, an operator, a bug),
+//! so decoding never panics: anything unreadable is a `DecodeError` that the
+//! read path treats like a failed KV read (fall through to the origin).
+//!
+//! Format history (add a variant, keep decoding the old ones):
+//! - `v: 1` — `{"v":1, "version":N, "value":<json>}` for a present value,
+//!   `{"v":1, "version":N, "absent":true}` for a negative-cache marker.
+//!   `version` is the origin's version (0 when the origin gave none).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::slot::{Slot, Versioned};
+
+/// The format version written by this build.
+pub const CURRENT: u32 = 1;
+
+/// KV held something this build cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable KV entry: {0}")]
+pub struct DecodeError(pub String);
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    v: u32,
+    #[serde(default)]
+    version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value: Option<Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    absent: bool,
+}
+
+/// Encodes a slot for KV in the current format.
+pub fn encode(entry: &Versioned) -> String {
+    let wire = match &entry.slot {
+        Slot::Present(value) => Wire { v: CURRENT, version: entry.version, value: Some(value.clone()), absent: false },
+        Slot::Absent => Wire { v: CURRENT, version: entry.version, value: None, absent: true },
+    };
+    // Serializing a struct of plain JSON values cannot fail; fall back to an
+    // absent marker rather than panic if it ever did.
+    serde_json::to_string(&wire).unwrap_or_else(|_| format!("{{\"v\":{CURRENT},\"absent\":true}}"))
+}
+
+/// Decodes what KV returned; garbage is an error, never a panic.
+pub fn decode(text: &str) -> Result<Versioned, DecodeError> {
+    let wire: Wire = serde_json::from_str(text).map_err(|e| DecodeError(e.to_string()))?;
+    if wire.v != CURRENT {
+        return Err(DecodeError(format!("unknown envelope version {}", wire.v)));
+    }
+    let slot = match (wire.absent, wire.value) {
+        (true, None) => Slot::Absent,
+        (false, Some(Value::Null)) | (false, None) => return Err(DecodeError("no value and not absent".into())),
+        (false, Some(value)) => Slot::Present(value),
+        (true, Some(_)) => return Err(DecodeError("both a value and absent".into())),
+    };
+    Ok(Versioned { slot, version: wire.version })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn present_and_absent_round_trip() {
+        for entry in [
+            Versioned { slot: Slot::Present(json!({"a": [1, 2.5, "x"]})), version: 7 },
+            Versioned { slot: Slot::Absent, version: 3 },
+            Versioned { slot: Slot::Present(json!("")), version: 0 },
+        ] {
+            assert_eq!(decode(&encode(&entry)), Ok(entry));
+        }
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error_not_a_panic() {
+        for text in ["", "null", "[]", "{", "\u{0}", "{\"v\":2,\"value\":1}", "{\"v\":1}", "{\"v\":1,\"value\":null}",
+            "{\"v\":1,\"value\":1,\"absent\":true}", "{\"v\":\"1\",\"value\":1}", "{\"v\":1,\"version\":-1,\"value\":1}"] {
+            assert!(decode(text).is_err(), "{text:?} decoded");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_for_forward_compatibility() {
+        let got = decode("{\"v\":1,\"version\":2,\"value\":true,\"written_by\":\"later\"}");
+        assert_eq!(got, Ok(Versioned { slot: Slot::Present(json!(true)), version: 2 }));
+    }
+}

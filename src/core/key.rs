@@ -1,0 +1,93 @@
+//! Cache keys: one namespace per kind of cached thing, safe for Workers KV.
+//!
+//! KV keys are at most 512 bytes and some characters read badly in tooling,
+//! while option names come from the world (legacy prefixes accept any name).
+//! Short, plain names keep a readable key (`opt:mail.host`) so an operator can
+//! find them in KV; anything long or unusual is hashed (`opt#<sha256>`). The
+//! two forms can never collide: `:` marks the readable form, `#` the hashed.
+
+use sha2::{Digest, Sha256};
+
+/// Longest name kept readable in a key; longer names are hashed.
+const MAX_READABLE: usize = 200;
+
+/// The kinds of cached thing, each with its own key namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A registered (global) option, by name.
+    Option,
+}
+
+impl Kind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Option => "opt",
+        }
+    }
+}
+
+/// A key naming one cached thing in isolate memory and in KV.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CacheKey(String);
+
+impl CacheKey {
+    /// The key of a registered option.
+    pub fn option(name: &str) -> CacheKey {
+        CacheKey::build(Kind::Option, name)
+    }
+
+    fn build(kind: Kind, name: &str) -> CacheKey {
+        let readable = !name.is_empty()
+            && name.len() <= MAX_READABLE
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:/@".contains(&b));
+        if readable {
+            CacheKey(format!("{}:{}", kind.prefix(), name))
+        } else {
+            let digest = Sha256::digest(name.as_bytes());
+            let mut hex = String::with_capacity(64);
+            for byte in digest {
+                hex.push_str(&format!("{byte:02x}"));
+            }
+            CacheKey(format!("{}#{}", kind.prefix(), hex))
+        }
+    }
+
+    /// The key as stored in KV.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_option_names_stay_readable() {
+        assert_eq!(CacheKey::option("mail.host").as_str(), "opt:mail.host");
+        assert_eq!(CacheKey::option("sentry:latest_version").as_str(), "opt:sentry:latest_version");
+    }
+
+    #[test]
+    fn long_or_odd_names_are_hashed_and_fit_kv() {
+        let long = "x".repeat(10_000);
+        for name in [long.as_str(), "with space", "ünïcode", "", "a\nb", "🙂"] {
+            let key = CacheKey::option(name);
+            assert!(key.as_str().starts_with("opt#"), "{name:?} -> {}", key.as_str());
+            assert!(key.as_str().len() <= 512);
+        }
+    }
+
+    #[test]
+    fn readable_and_hashed_forms_never_collide() {
+        let hashed = CacheKey::option("with space");
+        let hex = &hashed.as_str()[4..];
+        assert_ne!(CacheKey::option(hex), hashed);
+    }
+
+    #[test]
+    fn different_names_get_different_keys() {
+        assert_ne!(CacheKey::option("a b"), CacheKey::option("a  b"));
+        assert_ne!(CacheKey::option("a"), CacheKey::option("b"));
+    }
+}

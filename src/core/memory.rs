@@ -1,0 +1,293 @@
+//! L0: the isolate-memory cache, shared by every request an isolate serves.
+//!
+//! Each entry remembers when it was fetched and its `Policy`, so a lookup can
+//! say whether it is fresh, stale or dead (`lifecycle`). Dead entries are
+//! dropped when looked up, and swept a few at a time per request through an
+//! index ordered by time of death, so an isolate that stops asking for a key
+//! still frees it without ever scanning the whole map.
+//!
+//! The map is bounded in entries and approximate bytes; past a bound it drops
+//! the entries closest to death first. Writes never move an entry to an
+//! older origin version (`insert` refuses a lower version than it holds).
+//!
+//! Cost: one `HashMap` slot plus one `BTreeMap` slot per entry, about 120
+//! bytes of bookkeeping before the key and value themselves.
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use super::key::CacheKey;
+use super::lifecycle::{Freshness, Millis, Policy};
+
+/// An estimate of the memory a cached value holds, for the byte bound.
+pub trait Weigh {
+    /// Approximate heap bytes, including the value's own size.
+    fn weight(&self) -> usize;
+    /// The origin version the value reflects (higher is newer).
+    fn version(&self) -> u64;
+}
+
+/// Bounds of the isolate-memory cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// At most this many entries.
+    pub max_entries: usize,
+    /// At most about this many bytes of keys and values.
+    pub max_bytes: usize,
+}
+
+impl Default for Limits {
+    /// 10,000 entries / 16 MiB: a small slice of an isolate's 128 MB.
+    fn default() -> Self {
+        Limits { max_entries: 10_000, max_bytes: 16 * 1024 * 1024 }
+    }
+}
+
+/// What isolate memory holds for a key at a given moment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup<V> {
+    /// Younger than ttl: answer with it, no I/O.
+    Fresh(Rc<V>),
+    /// Past ttl, within grace: answer with it only if the stores fail.
+    Stale(Rc<V>),
+    /// Nothing servable.
+    Miss,
+}
+
+struct Entry<V> {
+    value: Rc<V>,
+    fetched_at: Millis,
+    policy: Policy,
+    /// Position in the death index: (time of death, insertion sequence).
+    death: (Millis, u64),
+    bytes: usize,
+}
+
+/// The bounded isolate-memory map. Not thread-safe by design: a Worker
+/// isolate runs one thread, and no borrow is ever held across an `.await`.
+pub struct MemoryCache<V> {
+    entries: HashMap<CacheKey, Entry<V>>,
+    by_death: BTreeMap<(Millis, u64), CacheKey>,
+    seq: u64,
+    bytes: usize,
+    limits: Limits,
+}
+
+/// Entries examined per `sweep` call: enough to keep up, small enough to
+/// keep any one request's cost negligible.
+pub const SWEEP_BUDGET: usize = 16;
+
+impl<V: Weigh> MemoryCache<V> {
+    /// An empty cache with the given bounds.
+    pub fn new(limits: Limits) -> Self {
+        MemoryCache { entries: HashMap::new(), by_death: BTreeMap::new(), seq: 0, bytes: 0, limits }
+    }
+
+    /// The state of `key` at `now`. A dead entry is removed and reads as a miss.
+    pub fn get(&mut self, key: &CacheKey, now: Millis) -> Lookup<V> {
+        let Some(entry) = self.entries.get(key) else { return Lookup::Miss };
+        match entry.policy.freshness(entry.fetched_at, now) {
+            Freshness::Fresh => Lookup::Fresh(entry.value.clone()),
+            Freshness::Stale => Lookup::Stale(entry.value.clone()),
+            Freshness::Dead => {
+                self.remove(key);
+                Lookup::Miss
+            }
+        }
+    }
+
+    /// Stores `value` fetched at `now`, unless the policy keeps the key out of
+    /// memory (`ttl = 0`) or memory already holds a newer version. Returns
+    /// whether the value was stored.
+    pub fn insert(&mut self, key: CacheKey, value: impl Into<Rc<V>>, policy: Policy, now: Millis) -> bool {
+        let value = value.into();
+        if !policy.uses_memory() {
+            self.remove(&key);
+            return false;
+        }
+        if let Some(old) = self.entries.get(&key) {
+            if old.value.version() > value.version() {
+                return false;
+            }
+        }
+        self.remove(&key);
+        let bytes = key.as_str().len() + value.weight() + ENTRY_OVERHEAD;
+        self.seq += 1;
+        let death = (policy.dies_at(now), self.seq);
+        self.by_death.insert(death, key.clone());
+        self.entries.insert(key, Entry { value, fetched_at: now, policy, death, bytes });
+        self.bytes += bytes;
+        self.enforce_limits();
+        true
+    }
+
+    /// Forgets `key`. Returns whether it was held.
+    pub fn remove(&mut self, key: &CacheKey) -> bool {
+        match self.entries.remove(key) {
+            Some(entry) => {
+                self.by_death.remove(&entry.death);
+                self.bytes -= entry.bytes;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drops up to `budget` entries that are dead at `now`; returns how many.
+    pub fn sweep(&mut self, now: Millis, budget: usize) -> usize {
+        let mut dropped = 0;
+        while dropped < budget {
+            let Some((&(dies_at, _), key)) = self.by_death.iter().next() else { break };
+            if dies_at > now {
+                break;
+            }
+            let key = key.clone();
+            self.remove(&key);
+            dropped += 1;
+        }
+        dropped
+    }
+
+    /// Empties the cache.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.by_death.clear();
+        self.bytes = 0;
+    }
+
+    /// Number of entries held (fresh, stale, or dead but not yet swept).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Approximate bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The bounds in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn enforce_limits(&mut self) {
+        while self.entries.len() > self.limits.max_entries || self.bytes > self.limits.max_bytes {
+            let Some(key) = self.by_death.values().next().cloned() else { break };
+            self.remove(&key);
+        }
+    }
+}
+
+/// Bookkeeping bytes per entry beyond key and value (map slots, index slot,
+/// timestamps), used so many tiny entries still count against the bound.
+const ENTRY_OVERHEAD: usize = 96;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct V(u64, usize);
+    impl Weigh for V {
+        fn weight(&self) -> usize {
+            self.1
+        }
+        fn version(&self) -> u64 {
+            self.0
+        }
+    }
+
+    const P: Policy = Policy::from_secs(10, 60);
+
+    fn key(n: u32) -> CacheKey {
+        CacheKey::option(&format!("k{n}"))
+    }
+
+    fn cache() -> MemoryCache<V> {
+        MemoryCache::new(Limits::default())
+    }
+
+    #[test]
+    fn fresh_then_stale_then_dead_and_evicted() {
+        let mut c = cache();
+        c.insert(key(1), V(1, 1), P, 0);
+        assert!(matches!(c.get(&key(1), 9_999), Lookup::Fresh(_)));
+        assert!(matches!(c.get(&key(1), 10_000), Lookup::Stale(_)));
+        assert!(matches!(c.get(&key(1), 70_000), Lookup::Miss));
+        assert_eq!(c.len(), 0, "a dead entry is removed when looked up");
+    }
+
+    #[test]
+    fn zero_ttl_keeps_the_key_out_of_memory() {
+        let mut c = cache();
+        c.insert(key(1), V(1, 1), P, 0);
+        assert!(!c.insert(key(1), V(2, 1), Policy::from_secs(0, 60), 1));
+        assert_eq!(c.get(&key(1), 1), Lookup::Miss, "an older entry is dropped too");
+    }
+
+    #[test]
+    fn older_version_never_replaces_newer() {
+        let mut c = cache();
+        c.insert(key(1), V(5, 1), P, 0);
+        assert!(!c.insert(key(1), V(4, 1), P, 1));
+        assert_eq!(c.get(&key(1), 2), Lookup::Fresh(Rc::new(V(5, 1))));
+        assert!(c.insert(key(1), V(5, 1), P, 3), "same version refreshes the fetch time");
+        assert!(c.insert(key(1), V(6, 1), P, 4));
+        assert_eq!(c.get(&key(1), 5), Lookup::Fresh(Rc::new(V(6, 1))));
+    }
+
+    #[test]
+    fn reinsert_restarts_the_clock() {
+        let mut c = cache();
+        c.insert(key(1), V(1, 1), P, 0);
+        c.insert(key(1), V(1, 1), P, 60_000);
+        assert!(matches!(c.get(&key(1), 65_000), Lookup::Fresh(_)));
+        assert_eq!(c.sweep(71_000, 100), 0, "the old death time is not swept");
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn sweep_drops_only_dead_entries_within_budget() {
+        let mut c = cache();
+        for n in 0..10 {
+            c.insert(key(n), V(1, 1), P, u64::from(n) * 1_000);
+        }
+        // entries 0..=5 are dead at 75 s (they die at 70..=75 s)
+        assert_eq!(c.sweep(75_000, 4), 4);
+        assert_eq!(c.sweep(75_000, 100), 2);
+        assert_eq!(c.len(), 4);
+        assert!(matches!(c.get(&key(6), 75_000), Lookup::Stale(_)));
+    }
+
+    #[test]
+    fn entry_bound_drops_the_soonest_to_die() {
+        let mut c = MemoryCache::new(Limits { max_entries: 2, max_bytes: usize::MAX });
+        c.insert(key(1), V(1, 1), P, 0);
+        c.insert(key(2), V(1, 1), P, 1_000);
+        c.insert(key(3), V(1, 1), P, 2_000);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.get(&key(1), 2_000), Lookup::Miss);
+        assert!(matches!(c.get(&key(3), 2_000), Lookup::Fresh(_)));
+    }
+
+    #[test]
+    fn byte_bound_is_tracked_and_enforced() {
+        let mut c = MemoryCache::new(Limits { max_entries: 100, max_bytes: 1_100 });
+        c.insert(key(1), V(1, 400), P, 0);
+        let one = c.bytes();
+        assert!(one >= 400);
+        c.insert(key(2), V(1, 400), P, 1);
+        assert_eq!(c.len(), 2);
+        c.insert(key(3), V(1, 400), P, 2);
+        assert!(c.bytes() <= 1_100);
+        assert_eq!(c.get(&key(1), 2), Lookup::Miss);
+        c.remove(&key(2));
+        c.remove(&key(3));
+        assert_eq!(c.bytes(), 0, "removal gives every byte back");
+    }
+}

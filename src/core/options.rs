@@ -1,0 +1,206 @@
+//! Registered options: resolution, writes and sync (DESIGN.md "Registered
+//! options"), on top of the tiered cache.
+//!
+//! Read: store value (memory → KV → origin → stale) → config value (unless
+//! `storeonly`) → default. When the stores failed and nothing stale was held,
+//! the config/default answer is marked `degraded` so a caller can tell "unset"
+//! from "could not ask". `nostore` options never touch KV or the origin.
+//!
+//! Write: validate (known, not immutable, not nostore, right type) → origin →
+//! memory → KV. If the origin fails nothing changes and the caller gets the
+//! error; a KV failure only clears `cache_updated`.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::config::ConfigValues;
+use super::error::Error;
+use super::flags::Flags;
+use super::key::CacheKey;
+use super::registry::{OptionSpec, Registry};
+use super::source::Source;
+use super::tiered::{origin_write_error, TieredCache};
+
+#[cfg(test)]
+mod tests;
+use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
+
+/// The answer to an option read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionValue {
+    /// The option's name.
+    pub name: String,
+    /// The resolved value (store, config or default).
+    pub value: Value,
+    /// The tier that produced `value`.
+    pub source: Source,
+    /// Whether the stores were unreachable, so `value` may not be current.
+    pub degraded: bool,
+    /// The tier that answered the store lookup, when one did: `Some(Local)`
+    /// with `source: Default` is a negative-cache hit in isolate memory.
+    pub lookup: Option<Source>,
+    /// The origin version of a stored value.
+    pub version: Option<u64>,
+    /// Whether the option is a credential (shown only to admins).
+    pub credential: bool,
+}
+
+/// The outcome of a write the origin accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionWrite {
+    /// The option's name.
+    pub name: String,
+    /// The stored value (`None` after a delete).
+    pub value: Option<Value>,
+    /// The origin's version of the write.
+    pub version: u64,
+    /// Whether KV was updated too (if not, the sync job repairs it).
+    pub cache_updated: bool,
+}
+
+/// The registry and the config tier: everything about options that is fixed
+/// for the life of an isolate.
+pub struct Options {
+    registry: Registry,
+    config: ConfigValues,
+}
+
+impl Options {
+    /// Options resolved against `registry`, with `config` as the settings tier.
+    pub fn new(registry: Registry, config: ConfigValues) -> Self {
+        Options { registry, config }
+    }
+
+    /// The registry, for listing.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Resolves `name`. Fails only for unknown names: when the stores are
+    /// down the answer is the config/default value, marked degraded.
+    pub async fn get<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, name: &str) -> Result<OptionValue, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let spec = self.registry.lookup(name)?;
+        if spec.flags.contains(Flags::NOSTORE) {
+            return Ok(self.fallback(&spec, None, false));
+        }
+        let key = CacheKey::option(&spec.name);
+        let read = cache.read(&key, spec.policy, io.kv, io.clock, || io.origin.get_option(&spec.name)).await;
+        match read {
+            Ok(read) => match read.entry.value() {
+                Some(value) if spec.value_type.check(value).is_ok() => Ok(OptionValue {
+                    name: spec.name.clone(),
+                    value: value.clone(),
+                    source: read.source,
+                    degraded: false,
+                    lookup: Some(read.source),
+                    version: Some(read.entry.version),
+                    credential: spec.flags.contains(Flags::CREDENTIAL),
+                }),
+                // Absent, or stored under an older type: the store has no
+                // usable value, so config and default decide.
+                _ => Ok(self.fallback(&spec, Some(read.source), false)),
+            },
+            Err(_) => {
+                cache.count_degraded();
+                Ok(self.fallback(&spec, None, true))
+            }
+        }
+    }
+
+    /// Stores `value` for `name`: origin first, then memory and KV.
+    pub async fn set<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, name: &str, value: Value) -> Result<OptionWrite, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let spec = self.writable(name)?;
+        spec.value_type.check(&value)?;
+        let stored = io.origin.put_option(&spec.name, &value).await.map_err(origin_write_error)?;
+        let version = stored.version;
+        let value = stored.value().cloned();
+        let key = CacheKey::option(&spec.name);
+        let cache_updated = cache.after_write(&key, stored, spec.policy, io.kv, io.clock).await;
+        Ok(OptionWrite { name: spec.name.clone(), value, version, cache_updated })
+    }
+
+    /// Removes the stored value of `name`: origin first, then the caches
+    /// learn "absent" (so the next read costs no origin call).
+    pub async fn delete<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, name: &str) -> Result<OptionWrite, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let spec = self.writable(name)?;
+        let gone = io.origin.delete_option(&spec.name).await.map_err(origin_write_error)?;
+        let version = gone.version;
+        let key = CacheKey::option(&spec.name);
+        let cache_updated = cache.after_write(&key, gone, spec.policy, io.kv, io.clock).await;
+        Ok(OptionWrite { name: spec.name.clone(), value: None, version, cache_updated })
+    }
+
+    /// Re-writes into KV every option the origin changed since `since`
+    /// (Unix seconds): repairs KV after failed cache writes and after writes
+    /// that bypassed the edge. Unknown and nostore names are skipped.
+    /// Returns how many were written.
+    pub async fn sync<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, since: u64) -> Result<usize, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let changed = io.origin.options_updated_since(since).await.map_err(|e| match e {
+            crate::tiers::TierError::Timeout => Error::OriginTimeout("the origin did not list changes in time".into()),
+            crate::tiers::TierError::Unreachable(why) => Error::Unavailable(format!("the origin is unreachable: {why}")),
+            other => Error::OriginError(format!("the origin could not list changes: {other}")),
+        })?;
+        let mut synced = 0;
+        for (name, entry) in changed {
+            let Ok(spec) = self.registry.lookup(&name) else { continue };
+            if spec.flags.contains(Flags::NOSTORE) {
+                continue;
+            }
+            let key = CacheKey::option(&spec.name);
+            if cache.after_write(&key, entry, spec.policy, io.kv, io.clock).await {
+                synced += 1;
+            }
+        }
+        Ok(synced)
+    }
+
+    fn writable(&self, name: &str) -> Result<Cow<'_, OptionSpec>, Error> {
+        let spec = self.registry.lookup(name)?;
+        if spec.flags.contains(Flags::IMMUTABLE) {
+            return Err(Error::Immutable(spec.name.clone()));
+        }
+        if spec.flags.contains(Flags::NOSTORE) {
+            return Err(Error::NoStore(spec.name.clone()));
+        }
+        Ok(spec)
+    }
+
+    /// Config value (unless storeonly), else the default.
+    fn fallback(&self, spec: &OptionSpec, lookup: Option<Source>, degraded: bool) -> OptionValue {
+        let configured = if spec.flags.contains(Flags::STOREONLY) { None } else { self.config.get(&spec.name) };
+        let (value, source) = match configured {
+            Some(value) => (value.clone(), Source::Config),
+            None => (spec.default.clone(), Source::Default),
+        };
+        OptionValue {
+            name: spec.name.clone(),
+            value,
+            source,
+            degraded,
+            lookup,
+            version: None,
+            credential: spec.flags.contains(Flags::CREDENTIAL),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The Worker's configuration, parsed from its vars and secrets.
+//!
+//! Pure: the caller hands in a lookup function (the Worker reads `env`, a
+//! test a map), so every default and every bad value is tested natively.
+//! A bad value never stops the Worker: it falls back to the default and is
+//! reported in `problems` (visible in `/v1/stats` and the log). Token values
+//! never appear in a problem message.
+
+use super::memory::Limits;
+
+/// Everything the Worker reads from its environment, with defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Base URL of the origin API, without a trailing slash.
+    pub origin_url: String,
+    /// Token accepted for reads.
+    pub read_token: String,
+    /// Token accepted for reads and writes.
+    pub admin_token: String,
+    /// Token the Worker sends to the origin.
+    pub origin_token: String,
+    /// The `OPTIONS_CONFIG` JSON text (parsed against the registry later).
+    pub options_config: String,
+    /// The `LEGACY_PREFIXES` text (comma-separated).
+    pub legacy_prefixes: String,
+    /// How long KV keeps what the Worker writes, seconds (≥ 60).
+    pub kv_expiration_secs: u64,
+    /// Hard timeout of an origin call, milliseconds.
+    pub origin_timeout_ms: u64,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: usize,
+    /// Bounds of isolate memory.
+    pub memory: Limits,
+    /// Write one structured log line per request.
+    pub debug: bool,
+    /// Bad values that were replaced by their defaults.
+    pub problems: Vec<String>,
+}
+
+/// The local-development defaults of API.md; production sets secrets.
+pub mod defaults {
+    pub const ORIGIN_URL: &str = "http://127.0.0.1:8788";
+    pub const READ_TOKEN: &str = "dev-read-token";
+    pub const ADMIN_TOKEN: &str = "dev-admin-token";
+    pub const ORIGIN_TOKEN: &str = "dev-origin-token";
+    pub const KV_EXPIRATION_SECS: u64 = 3600;
+    pub const ORIGIN_TIMEOUT_MS: u64 = 5_000;
+    pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+}
+
+impl Settings {
+    /// Reads every setting through `var` (name → value, `None` when unset).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Settings {
+        let mut problems = Vec::new();
+        let text = |name: &str, default: &str| var(name).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string());
+        let origin_url = text("ORIGIN_URL", defaults::ORIGIN_URL).trim().trim_end_matches('/').to_string();
+        let read_token = text("READ_TOKEN", defaults::READ_TOKEN);
+        let admin_token = text("ADMIN_TOKEN", defaults::ADMIN_TOKEN);
+        let origin_token = text("ORIGIN_TOKEN", defaults::ORIGIN_TOKEN);
+        let options_config = text("OPTIONS_CONFIG", "");
+        let legacy_prefixes = text("LEGACY_PREFIXES", "");
+        let debug = matches!(text("DEBUG", "").trim(), "1" | "true" | "yes" | "on");
+
+        let mut number = |name: &str, default: u64, min: u64| -> u64 {
+            match var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+                None => default,
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if n >= min => n,
+                    _ => {
+                        problems.push(format!("{name}={v:?} is not a whole number ≥ {min}; using {default}"));
+                        default
+                    }
+                },
+            }
+        };
+        let kv_expiration_secs = number("KV_EXPIRATION_SECS", defaults::KV_EXPIRATION_SECS, 60);
+        let origin_timeout_ms = number("ORIGIN_TIMEOUT_MS", defaults::ORIGIN_TIMEOUT_MS, 1);
+        let max_body_bytes = number("MAX_BODY_BYTES", defaults::MAX_BODY_BYTES as u64, 1);
+        let memory_defaults = Limits::default();
+        let max_entries = number("MEMORY_MAX_ENTRIES", memory_defaults.max_entries as u64, 1);
+        let max_bytes = number("MEMORY_MAX_BYTES", memory_defaults.max_bytes as u64, 1024);
+
+        if !(origin_url.starts_with("http://") || origin_url.starts_with("https://")) {
+            problems.push(format!("ORIGIN_URL={origin_url:?} is not an http(s) URL; origin calls will fail"));
+        }
+        if read_token == admin_token {
+            problems.push("READ_TOKEN equals ADMIN_TOKEN: every reader is an admin".to_string());
+        }
+
+        Settings {
+            origin_url,
+            read_token,
+            admin_token,
+            origin_token,
+            options_config,
+            legacy_prefixes,
+            kv_expiration_secs,
+            origin_timeout_ms,
+            max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+            memory: Limits {
+                max_entries: usize::try_from(max_entries).unwrap_or(usize::MAX),
+                max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+            },
+            debug,
+            problems,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Settings {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn nothing_set_gives_the_local_defaults_of_api_md() {
+        let s = from(&[]);
+        assert_eq!(s.origin_url, "http://127.0.0.1:8788");
+        assert_eq!((s.read_token.as_str(), s.admin_token.as_str(), s.origin_token.as_str()), ("dev-read-token", "dev-admin-token", "dev-origin-token"));
+        assert_eq!(s.max_body_bytes, 1024 * 1024);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+    }
+
+    #[test]
+    fn trailing_slash_of_origin_url_is_dropped() {
+        assert_eq!(from(&[("ORIGIN_URL", "http://x:1/ ")]).origin_url, "http://x:1");
+    }
+
+    #[test]
+    fn bad_numbers_fall_back_to_defaults_and_are_reported() {
+        let s = from(&[("KV_EXPIRATION_SECS", "10"), ("MAX_BODY_BYTES", "-1"), ("ORIGIN_TIMEOUT_MS", "soon")]);
+        assert_eq!(s.kv_expiration_secs, 3600);
+        assert_eq!(s.max_body_bytes, 1024 * 1024);
+        assert_eq!(s.origin_timeout_ms, 5_000);
+        assert_eq!(s.problems.len(), 3);
+    }
+
+    #[test]
+    fn problems_never_quote_a_token() {
+        let s = from(&[("READ_TOKEN", "sekrit-123"), ("ADMIN_TOKEN", "sekrit-123")]);
+        assert_eq!(s.problems.len(), 1);
+        assert!(!s.problems[0].contains("sekrit"));
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        assert_eq!(from(&[("READ_TOKEN", "  ")]).read_token, "dev-read-token");
+    }
+}

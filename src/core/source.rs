@@ -1,0 +1,45 @@
+//! Which tier answered a read: the `x-cache` header and the `source` field.
+
+/// Where an answer came from. One enum for every kind of lookup, turned into
+/// the `x-cache` header by the HTTP layer and into `source` by the JS layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Fresh in isolate memory; no I/O.
+    Local,
+    /// Workers KV.
+    Kv,
+    /// The origin API.
+    Origin,
+    /// Isolate memory past its ttl, served because KV and the origin failed.
+    Stale,
+    /// The config ("settings") tier: the stores had nothing, or failed.
+    Config,
+    /// The registered default: the stores had nothing, or failed.
+    Default,
+}
+
+impl Source {
+    /// The stable lowercase word of API.md.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Local => "local",
+            Source::Kv => "kv",
+            Source::Origin => "origin",
+            Source::Stale => "stale",
+            Source::Config => "config",
+            Source::Default => "default",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_the_ones_api_md_fixes() {
+        let all = [Source::Local, Source::Kv, Source::Origin, Source::Stale, Source::Config, Source::Default];
+        let words: Vec<_> = all.iter().map(|s| s.as_str()).collect();
+        assert_eq!(words, ["local", "kv", "origin", "stale", "config", "default"]);
+    }
+}

@@ -1,0 +1,110 @@
+//! This isolate's counters, for `GET /v1/stats` and the debug log line.
+//!
+//! Plain `Cell`s: an isolate is single-threaded and counters never hold a
+//! borrow, so they are safe to bump from any point of a request.
+
+use std::cell::Cell;
+
+use serde::Serialize;
+
+/// Counters of one isolate since it started.
+#[derive(Default)]
+pub struct Stats {
+    hits_local: Cell<u64>,
+    hits_kv: Cell<u64>,
+    hits_origin: Cell<u64>,
+    stale_served: Cell<u64>,
+    misses: Cell<u64>,
+    negative_hits: Cell<u64>,
+    degraded: Cell<u64>,
+    origin_errors: Cell<u64>,
+    kv_errors: Cell<u64>,
+    kv_write_errors: Cell<u64>,
+}
+
+/// A copy of the counters at one moment, plus the memory figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatsSnapshot {
+    /// Reads answered fresh from isolate memory.
+    pub hits_local: u64,
+    /// Reads answered by Workers KV.
+    pub hits_kv: u64,
+    /// Reads answered by the origin.
+    pub hits_origin: u64,
+    /// Reads answered by a stale isolate-memory entry because the stores failed.
+    pub stale_served: u64,
+    /// Reads that found nothing fresh in isolate memory.
+    pub misses: u64,
+    /// Reads whose answer was a cached "absent" (any tier).
+    pub negative_hits: u64,
+    /// Reads answered from config or default because the stores failed.
+    pub degraded: u64,
+    /// Origin calls that failed (error, timeout, garbage; not 404).
+    pub origin_errors: u64,
+    /// KV reads that failed or returned an unreadable entry.
+    pub kv_errors: u64,
+    /// KV writes that failed (the value is repaired by the sync job).
+    pub kv_write_errors: u64,
+    /// Entries in isolate memory.
+    pub entries: u64,
+    /// Approximate bytes in isolate memory.
+    pub bytes: u64,
+    /// The entry bound of isolate memory.
+    pub max_entries: u64,
+    /// The byte bound of isolate memory.
+    pub max_bytes: u64,
+}
+
+/// Which counter to bump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    HitLocal,
+    HitKv,
+    HitOrigin,
+    StaleServed,
+    Miss,
+    NegativeHit,
+    Degraded,
+    OriginError,
+    KvError,
+    KvWriteError,
+}
+
+impl Stats {
+    /// Adds one to `counter`.
+    pub fn bump(&self, counter: Counter) {
+        let cell = match counter {
+            Counter::HitLocal => &self.hits_local,
+            Counter::HitKv => &self.hits_kv,
+            Counter::HitOrigin => &self.hits_origin,
+            Counter::StaleServed => &self.stale_served,
+            Counter::Miss => &self.misses,
+            Counter::NegativeHit => &self.negative_hits,
+            Counter::Degraded => &self.degraded,
+            Counter::OriginError => &self.origin_errors,
+            Counter::KvError => &self.kv_errors,
+            Counter::KvWriteError => &self.kv_write_errors,
+        };
+        cell.set(cell.get().saturating_add(1));
+    }
+
+    /// The counters now, with memory figures supplied by the caller.
+    pub fn snapshot(&self, entries: usize, bytes: usize, max_entries: usize, max_bytes: usize) -> StatsSnapshot {
+        StatsSnapshot {
+            hits_local: self.hits_local.get(),
+            hits_kv: self.hits_kv.get(),
+            hits_origin: self.hits_origin.get(),
+            stale_served: self.stale_served.get(),
+            misses: self.misses.get(),
+            negative_hits: self.negative_hits.get(),
+            degraded: self.degraded.get(),
+            origin_errors: self.origin_errors.get(),
+            kv_errors: self.kv_errors.get(),
+            kv_write_errors: self.kv_write_errors.get(),
+            entries: entries as u64,
+            bytes: bytes as u64,
+            max_entries: max_entries as u64,
+            max_bytes: max_bytes as u64,
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The edge API's route table: method + path → what to do.
+//!
+//! Pure (no worker types), so it is compiled and tested natively. Path
+//! segments are percent-decoded here; anything that does not decode to
+//! UTF-8 is the caller's error, never a panic.
+
+use crate::core::error::Error;
+
+/// HTTP methods the API knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    /// Anything else (HEAD, PATCH, …): always 405 on a known path.
+    Other,
+}
+
+impl Method {
+    /// Parses a method name as the runtime gives it.
+    pub fn parse(name: &str) -> Method {
+        match name.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "PUT" => Method::Put,
+            "POST" => Method::Post,
+            "DELETE" => Method::Delete,
+            _ => Method::Other,
+        }
+    }
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /healthz`
+    Health,
+    /// `GET /v1/options`
+    ListOptions,
+    /// `GET /v1/options/{name}`
+    GetOption(String),
+    /// `PUT /v1/options/{name}`
+    SetOption(String),
+    /// `DELETE /v1/options/{name}`
+    DeleteOption(String),
+    /// `GET /v1/stats`
+    Stats,
+    /// `POST /v1/admin/sync`
+    Sync,
+}
+
+impl Route {
+    /// Whether the route changes state (and so needs the admin token).
+    pub fn is_write(&self) -> bool {
+        matches!(self, Route::SetOption(_) | Route::DeleteOption(_) | Route::Sync)
+    }
+
+    /// Whether the route needs a token at all.
+    pub fn needs_token(&self) -> bool {
+        !matches!(self, Route::Health)
+    }
+}
+
+/// Finds the route for `method` and `path` (the URL path, still encoded).
+///
+/// # Errors
+/// `not_found` for an unknown path, `method_not_allowed` for a known path
+/// with another method, `invalid_body` for a segment that is not UTF-8.
+pub fn route(method: Method, path: &str) -> Result<Route, Error> {
+    let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let segments: Vec<String> = raw.iter().map(|s| percent_decode(s)).collect::<Result<_, _>>()?;
+    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let not_allowed = || Err(Error::MethodNotAllowed(format!("{path} does not take this method")));
+    match parts.as_slice() {
+        ["healthz"] => match method {
+            Method::Get => Ok(Route::Health),
+            _ => not_allowed(),
+        },
+        ["v1", "options"] => match method {
+            Method::Get => Ok(Route::ListOptions),
+            _ => not_allowed(),
+        },
+        ["v1", "options", name] if !name.is_empty() => {
+            let name = (*name).to_string();
+            match method {
+                Method::Get => Ok(Route::GetOption(name)),
+                Method::Put => Ok(Route::SetOption(name)),
+                Method::Delete => Ok(Route::DeleteOption(name)),
+                _ => not_allowed(),
+            }
+        }
+        ["v1", "stats"] => match method {
+            Method::Get => Ok(Route::Stats),
+            _ => not_allowed(),
+        },
+        ["v1", "admin", "sync"] => match method {
+            Method::Post => Ok(Route::Sync),
+            _ => not_allowed(),
+        },
+        _ => Err(Error::NotFound(format!("no such endpoint: {}", truncate(path, 200)))),
+    }
+}
+
+/// Decodes `%XX` escapes; the result must be UTF-8.
+pub fn percent_decode(segment: &str) -> Result<String, Error> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(byte) => {
+                    out.push(byte);
+                    i += 3;
+                    continue;
+                }
+                None => return Err(Error::InvalidBody("malformed percent-escape in the path".into())),
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| Error::InvalidBody("the path does not decode to UTF-8".into()))
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_routes_by_method() {
+        assert_eq!(route(Method::Get, "/v1/options/mail.host"), Ok(Route::GetOption("mail.host".into())));
+        assert_eq!(route(Method::Put, "/v1/options/mail.host"), Ok(Route::SetOption("mail.host".into())));
+        assert_eq!(route(Method::Delete, "/v1/options/mail.host"), Ok(Route::DeleteOption("mail.host".into())));
+        assert_eq!(route(Method::Get, "/v1/options"), Ok(Route::ListOptions));
+    }
+
+    #[test]
+    fn known_path_with_other_method_is_405() {
+        for (m, p) in [(Method::Post, "/v1/options/x"), (Method::Delete, "/v1/options"), (Method::Other, "/healthz"), (Method::Get, "/v1/admin/sync")] {
+            assert_eq!(route(m, p).map_err(|e| e.code()), Err("method_not_allowed"), "{m:?} {p}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_are_404() {
+        for p in ["/", "/v1", "/v1/options/", "/v1/options/a/b", "/v2/options", "/healthz/x"] {
+            assert_eq!(route(Method::Get, p).map_err(|e| e.code()), Err("not_found"), "{p}");
+        }
+    }
+
+    #[test]
+    fn names_are_percent_decoded() {
+        assert_eq!(route(Method::Get, "/v1/options/sentry%3Aa%20b"), Ok(Route::GetOption("sentry:a b".into())));
+        assert_eq!(route(Method::Get, "/v1/options/%C3%BC"), Ok(Route::GetOption("ü".into())));
+    }
+
+    #[test]
+    fn broken_escapes_are_invalid_not_panics() {
+        for p in ["/v1/options/%", "/v1/options/%zz", "/v1/options/%C3", "/v1/options/%FF%FE", "/v1/options/%E2%82"] {
+            assert_eq!(route(Method::Get, p).map_err(|e| e.code()), Err("invalid_body"), "{p}");
+        }
+    }
+
+    #[test]
+    fn writes_need_admin_and_health_needs_no_token() {
+        assert!(Route::SetOption("x".into()).is_write());
+        assert!(Route::Sync.is_write());
+        assert!(!Route::GetOption("x".into()).is_write());
+        assert!(!Route::Health.needs_token());
+        assert!(Route::Stats.needs_token());
+    }
+}

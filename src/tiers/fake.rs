@@ -1,0 +1,210 @@
+//! Fakes of every tier, for native tests of the core. Each can be told to
+//! fail in each way the real one can (error, timeout, garbage) and counts
+//! the calls it receives, so a test can prove a tier was *not* reached.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{Clock, DurableStore, NetworkCache, TierError};
+use crate::core::lifecycle::Millis;
+use crate::core::slot::{Slot, Versioned};
+
+/// How a fake answers its next calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Behave like a healthy tier.
+    Healthy,
+    /// Fail as unreachable.
+    Down,
+    /// Fail with a timeout.
+    Hanging,
+    /// Answer 500 (origin) / an error (KV).
+    Erroring,
+    /// Answer unreadable content (KV gets only; origin answers).
+    Garbage,
+}
+
+fn failure(mode: Mode) -> Option<TierError> {
+    match mode {
+        Mode::Healthy | Mode::Garbage => None,
+        Mode::Down => Some(TierError::Unreachable("connection refused".into())),
+        Mode::Hanging => Some(TierError::Timeout),
+        Mode::Erroring => Some(TierError::Status(500, "boom".into())),
+    }
+}
+
+/// An in-memory KV whose reads and writes can fail independently.
+pub struct FakeKv {
+    pub data: RefCell<HashMap<String, String>>,
+    pub read_mode: Cell<Mode>,
+    pub write_mode: Cell<Mode>,
+    pub gets: Cell<u32>,
+    pub puts: Cell<u32>,
+    pub last_expiration: Cell<u64>,
+}
+
+impl FakeKv {
+    pub fn new() -> Self {
+        FakeKv {
+            data: RefCell::default(),
+            read_mode: Cell::new(Mode::Healthy),
+            write_mode: Cell::new(Mode::Healthy),
+            gets: Cell::new(0),
+            puts: Cell::new(0),
+            last_expiration: Cell::new(0),
+        }
+    }
+
+    /// Reads and writes fail (or recover) together.
+    pub fn set_mode(&self, mode: Mode) {
+        self.read_mode.set(mode);
+        self.write_mode.set(mode);
+    }
+}
+
+impl NetworkCache for FakeKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, TierError> {
+        self.gets.set(self.gets.get() + 1);
+        if let Some(e) = failure(self.read_mode.get()) {
+            return Err(e);
+        }
+        if self.read_mode.get() == Mode::Garbage {
+            return Ok(Some("\u{1}not an envelope".into()));
+        }
+        Ok(self.data.borrow().get(key).cloned())
+    }
+
+    async fn put(&self, key: &str, value: String, expiration_ttl_secs: u64) -> Result<(), TierError> {
+        self.puts.set(self.puts.get() + 1);
+        if let Some(e) = failure(self.write_mode.get()) {
+            return Err(e);
+        }
+        self.last_expiration.set(expiration_ttl_secs);
+        self.data.borrow_mut().insert(key.to_string(), value);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), TierError> {
+        if let Some(e) = failure(self.write_mode.get()) {
+            return Err(e);
+        }
+        self.data.borrow_mut().remove(key);
+        Ok(())
+    }
+}
+
+/// An in-memory origin with a global version counter and tombstones.
+pub struct FakeOrigin {
+    pub options: RefCell<HashMap<String, Versioned>>,
+    pub version: Cell<u64>,
+    pub mode: Cell<Mode>,
+    pub calls: Cell<u32>,
+    /// Unix seconds of each write, for `options_updated_since`.
+    pub written_at: RefCell<HashMap<String, u64>>,
+    pub now_secs: Cell<u64>,
+}
+
+impl FakeOrigin {
+    pub fn new() -> Self {
+        FakeOrigin {
+            options: RefCell::default(),
+            version: Cell::new(0),
+            mode: Cell::new(Mode::Healthy),
+            calls: Cell::new(0),
+            written_at: RefCell::default(),
+            now_secs: Cell::new(0),
+        }
+    }
+
+    /// Writes straight into the origin, bypassing the edge.
+    pub fn store(&self, name: &str, value: Value) -> u64 {
+        let v = self.version.get() + 1;
+        self.version.set(v);
+        self.options.borrow_mut().insert(name.into(), Versioned::present(value, v));
+        self.written_at.borrow_mut().insert(name.into(), self.now_secs.get());
+        v
+    }
+
+    fn enter(&self) -> Result<(), TierError> {
+        self.calls.set(self.calls.get() + 1);
+        failure(self.mode.get()).map_or(Ok(()), Err)
+    }
+
+    fn garbage(&self) -> Result<(), TierError> {
+        if self.mode.get() == Mode::Garbage {
+            return Err(TierError::Garbage("expected value at line 1 column 1".into()));
+        }
+        Ok(())
+    }
+}
+
+impl DurableStore for FakeOrigin {
+    async fn get_option(&self, name: &str) -> Result<Versioned, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        Ok(self.options.borrow().get(name).cloned().unwrap_or(Versioned::absent(0)))
+    }
+
+    async fn put_option(&self, name: &str, value: &Value) -> Result<Versioned, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        let v = self.store(name, value.clone());
+        Ok(Versioned::present(value.clone(), v))
+    }
+
+    async fn delete_option(&self, name: &str) -> Result<Versioned, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        let v = self.version.get() + 1;
+        self.version.set(v);
+        self.options.borrow_mut().insert(name.into(), Versioned::absent(v));
+        self.written_at.borrow_mut().insert(name.into(), self.now_secs.get());
+        Ok(Versioned::absent(v))
+    }
+
+    async fn options_updated_since(&self, since: u64) -> Result<Vec<(String, Versioned)>, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        let written = self.written_at.borrow();
+        let mut out: Vec<_> = self
+            .options
+            .borrow()
+            .iter()
+            .filter(|(name, _)| written.get(*name).is_some_and(|t| *t >= since))
+            .map(|(name, v)| (name.clone(), v.clone()))
+            .collect();
+        out.sort_by_key(|(_, v)| v.version);
+        Ok(out)
+    }
+}
+
+impl FakeOrigin {
+    /// Whether the origin holds a value for `name`.
+    pub fn holds(&self, name: &str) -> Option<Value> {
+        match self.options.borrow().get(name).map(|v| v.slot.clone()) {
+            Some(Slot::Present(v)) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A clock the test moves by hand.
+pub struct ManualClock(pub Cell<Millis>);
+
+impl ManualClock {
+    pub fn at(ms: Millis) -> Self {
+        ManualClock(Cell::new(ms))
+    }
+
+    pub fn advance_secs(&self, secs: u64) {
+        self.0.set(self.0.get() + secs * 1000);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> Millis {
+        self.0.get()
+    }
+}

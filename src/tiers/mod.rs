@@ -1,0 +1,85 @@
+//! The I/O the core needs, as small traits, and their implementations.
+//!
+//! The core (`crate::core`) is generic over these traits: the Worker
+//! implements them over Workers KV and `fetch` (`kv`, `origin`, behind the
+//! `worker` feature), the tests with fakes that fail on command. The traits
+//! use `async fn` without `Send` bounds on purpose: a Worker isolate is
+//! single-threaded and its JS futures are not `Send`.
+
+pub mod origin_wire;
+
+#[cfg(test)]
+pub mod fake;
+
+#[cfg(feature = "worker")]
+pub mod kv;
+#[cfg(feature = "worker")]
+pub mod origin;
+
+use serde_json::Value;
+
+use crate::core::lifecycle::Millis;
+use crate::core::slot::Versioned;
+
+/// How a call to KV or the origin failed. A 404 from the origin is not a
+/// failure (it is an answer: absent) and never appears here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TierError {
+    /// No connection, DNS failure, reset: nobody answered.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// No answer within the hard timeout.
+    #[error("timed out")]
+    Timeout,
+    /// An answer with an unexpected status (5xx, 401, …).
+    #[error("status {0}: {1}")]
+    Status(u16, String),
+    /// An answer that does not parse or break the contract.
+    #[error("unreadable answer: {0}")]
+    Garbage(String),
+}
+
+/// Workers KV, or anything that acts like it: a key-value network cache
+/// that may fail, may be stale, and is never the source of truth.
+#[allow(async_fn_in_trait)]
+pub trait NetworkCache {
+    /// The text stored under `key`, `None` when there is none.
+    async fn get(&self, key: &str) -> Result<Option<String>, TierError>;
+    /// Stores `value` under `key`, expiring after `expiration_ttl_secs` (KV's
+    /// minimum is 60 s; implementations raise smaller values to it).
+    async fn put(&self, key: &str, value: String, expiration_ttl_secs: u64) -> Result<(), TierError>;
+    /// Removes `key`.
+    async fn delete(&self, key: &str) -> Result<(), TierError>;
+}
+
+/// The origin API for registered options (API.md "Origin contract").
+#[allow(async_fn_in_trait)]
+pub trait DurableStore {
+    /// The option's value, or absent (404) with the tombstone version if any.
+    async fn get_option(&self, name: &str) -> Result<Versioned, TierError>;
+    /// Stores a value; answers what was stored with its new version.
+    async fn put_option(&self, name: &str, value: &Value) -> Result<Versioned, TierError>;
+    /// Removes a value; answers absent with the delete's version (or the
+    /// tombstone's, or 0, when there was nothing to delete).
+    async fn delete_option(&self, name: &str) -> Result<Versioned, TierError>;
+    /// Everything written or deleted since `since` (Unix seconds).
+    async fn options_updated_since(&self, since: u64) -> Result<Vec<(String, Versioned)>, TierError>;
+}
+
+/// The time, handed to the core (which never reads a clock itself).
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> Millis;
+}
+
+/// The I/O one request may use: its KV binding, its origin client, a clock.
+/// Built per request by the Worker (bindings belong to a request), while the
+/// caches it feeds live for the isolate.
+pub struct Io<'a, K, O, C> {
+    /// The network cache (Workers KV).
+    pub kv: &'a K,
+    /// The durable store (the origin API).
+    pub origin: &'a O,
+    /// The time source.
+    pub clock: &'a C,
+}

@@ -84,6 +84,7 @@ impl ApiError {
     }
 
     /// The HTTP status this error answers with.
+    #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status
     }

@@ -1,1 +1,52 @@
-fn main() {}
+//! Reference origin for edge-options: the origin contract of API.md
+//! (options, scoped option maps, project ownership, a change feed) served
+//! over HTTP from a SQLite file, so the whole system runs on one machine.
+//!
+//! Module map: [`config`] (CLI), [`server`] (bind + serve), [`routes`]
+//! (route table and handlers), [`input`] (validation of what callers send),
+//! [`db`] (schema, version counter, queries), [`auth`], [`limit`], [`stats`]
+//! (counters + access log), [`error`] (the JSON error shape).
+
+mod auth;
+mod config;
+mod db;
+mod error;
+mod input;
+mod limit;
+mod routes;
+mod server;
+mod stats;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use config::Command;
+
+fn main() -> ExitCode {
+    let command = config::parse(std::env::args_os().skip(1), |k| std::env::var(k).ok());
+    let config = match command {
+        Ok(Command::Run(config)) => config,
+        Ok(Command::Help) => {
+            let _ = std::io::stdout().lock().write_all(config::USAGE.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            let _ = writeln!(std::io::stderr().lock(), "origin: {message}\n\n{}", config::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr().lock(), "origin: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr().lock(), "origin: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

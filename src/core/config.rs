@@ -187,8 +187,10 @@ mod tests {
 
     #[test]
     fn good_values_are_kept() {
-        let (c, problems) =
-            ConfigValues::parse(r#"{"mail.host": "smtp.example.com", "mail.port": 587, "sample-rate": 1}"#, &registry());
+        let (c, problems) = ConfigValues::parse(
+            r#"{"mail.host": "smtp.example.com", "mail.port": 587, "sample-rate": 1}"#,
+            &registry(),
+        );
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(c.len(), 3);
         assert_eq!(c.get("mail.host"), Some(&json!("smtp.example.com")));

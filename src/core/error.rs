@@ -33,13 +33,13 @@ pub enum Error {
     #[error("{0}")]
     Forbidden(String),
     /// The option is flagged `immutable`: no runtime set or delete.
-    #[error("option {0:?} is immutable and cannot be changed at runtime")]
+    #[error("option {:?} is immutable and cannot be changed at runtime", quote(.0))]
     Immutable(String),
     /// The option is flagged `nostore`: it never reaches the stores.
-    #[error("option {0:?} is nostore: it lives only in config and defaults")]
+    #[error("option {:?} is nostore: it lives only in config and defaults", quote(.0))]
     NoStore(String),
     /// The name is neither registered nor under a legacy prefix.
-    #[error("unknown option {0:?}")]
+    #[error("unknown option {:?}", quote(.0))]
     UnknownOption(String),
     /// No such route or resource.
     #[error("{0}")]
@@ -56,6 +56,19 @@ pub enum Error {
     /// The origin did not answer within the hard timeout.
     #[error("{0}")]
     OriginTimeout(String),
+}
+
+/// Longest name quoted back in a message: names come from the world and may
+/// be any length; the message only needs enough to recognise it.
+const QUOTE_CHARS: usize = 100;
+
+fn quote(name: &str) -> String {
+    if name.chars().count() <= QUOTE_CHARS {
+        name.to_string()
+    } else {
+        let head: String = name.chars().take(QUOTE_CHARS).collect();
+        format!("{head}…")
+    }
 }
 
 impl Error {
@@ -104,6 +117,12 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_cut_in_messages() {
+        let message = Error::UnknownOption("x".repeat(5000)).to_string();
+        assert!(message.len() < 200, "{}", message.len());
+    }
 
     #[test]
     fn every_code_has_the_status_api_md_gives_it() {

@@ -54,11 +54,7 @@ impl Flags {
     /// The stable lowercase names of the flags set, in a fixed order
     /// (immutable, nostore, storeonly, credential).
     pub fn names(self) -> Vec<&'static str> {
-        Flags::NAMED
-            .iter()
-            .filter(|(flag, _)| self.contains(*flag))
-            .map(|(_, name)| *name)
-            .collect()
+        Flags::NAMED.iter().filter(|(flag, _)| self.contains(*flag)).map(|(_, name)| *name).collect()
     }
 
     /// The single flag with this exact lowercase name, if any.

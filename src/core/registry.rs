@@ -224,10 +224,7 @@ impl Registry {
     pub fn from_json(text: &str) -> Result<Registry, RegistryError> {
         let doc: Value = serde_json::from_str(text).map_err(|e| RegistryError::Json(e.to_string()))?;
         let Value::Object(doc) = doc else {
-            return Err(RegistryError::Shape(format!(
-                "the document must be a JSON object, got {}",
-                kind(&doc)
-            )));
+            return Err(RegistryError::Shape(format!("the document must be a JSON object, got {}", kind(&doc))));
         };
         let mut defaults = Policy::DEFAULT;
         let mut options = None;
@@ -246,10 +243,7 @@ impl Registry {
             return Err(RegistryError::Shape("missing \"options\" (a list of options)".into()));
         };
         let Value::Array(options) = options else {
-            return Err(RegistryError::Shape(format!(
-                "\"options\" must be a list, got {}",
-                kind(options)
-            )));
+            return Err(RegistryError::Shape(format!("\"options\" must be a list, got {}", kind(options))));
         };
         let mut registry = Registry { defaults, ..Registry::default() };
         for (index, entry) in options.iter().enumerate() {
@@ -372,10 +366,7 @@ pub fn parse_legacy_prefixes(text: &str) -> Vec<String> {
 fn validate(spec: &OptionSpec) -> Result<(), RegistryError> {
     let name = &spec.name;
     if name.is_empty() {
-        return Err(RegistryError::InvalidOption {
-            name: name.clone(),
-            message: "the name must not be empty".into(),
-        });
+        return Err(RegistryError::InvalidOption { name: name.clone(), message: "the name must not be empty".into() });
     }
     if name.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
         return Err(RegistryError::InvalidOption {
@@ -389,13 +380,14 @@ fn validate(spec: &OptionSpec) -> Result<(), RegistryError> {
     if spec.flags.contains(Flags::NOSTORE | Flags::STOREONLY) {
         return Err(RegistryError::InvalidOption {
             name: name.clone(),
-            message: "flags nostore and storeonly exclude each other (nostore ignores the stores, storeonly ignores config)".into(),
+            message:
+                "flags nostore and storeonly exclude each other (nostore ignores the stores, storeonly ignores config)"
+                    .into(),
         });
     }
-    spec.value_type.check(&spec.default).map_err(|err| RegistryError::InvalidDefault {
-        name: name.clone(),
-        message: err.to_string(),
-    })
+    spec.value_type
+        .check(&spec.default)
+        .map_err(|err| RegistryError::InvalidDefault { name: name.clone(), message: err.to_string() })
 }
 
 const OPTION_FIELDS: &str = "name, type, default, flags, ttl, grace, description";
@@ -557,10 +549,7 @@ mod tests {
     #[test]
     fn default_must_match_declared_type() {
         let err = registry(json!([{"name": "mail.port", "type": "int", "default": "25"}])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "option \"mail.port\": invalid default: expected int, got string"
-        );
+        assert_eq!(err.to_string(), "option \"mail.port\": invalid default: expected int, got string");
         let err = registry(json!([{"name": "rate", "type": "int", "default": 0.5}])).unwrap_err();
         assert!(matches!(err, RegistryError::InvalidDefault { .. }));
         assert!(registry(json!([{"name": "rate", "type": "float", "default": 1}])).is_ok());
@@ -723,7 +712,9 @@ mod tests {
 
     #[test]
     fn unknown_name_is_unknown_option() {
-        let r = registry(json!([{"name": "mail.host", "default": "localhost"}])).unwrap().with_legacy_prefixes(["sentry:".to_owned()]);
+        let r = registry(json!([{"name": "mail.host", "default": "localhost"}]))
+            .unwrap()
+            .with_legacy_prefixes(["sentry:".to_owned()]);
         let err = r.lookup("mail.hots").unwrap_err();
         assert_eq!(err, Error::UnknownOption("mail.hots".into()));
         assert_eq!(err.code(), "unknown_option");

@@ -218,14 +218,8 @@ mod tests {
                 assert_eq!(ok, expected, "{t} vs {v}");
             }
         }
-        assert_eq!(
-            ValueType::Bool.check(&json!("true")).unwrap_err().to_string(),
-            "expected bool, got string"
-        );
-        assert_eq!(
-            ValueType::Mapping.check(&json!([])).unwrap_err().to_string(),
-            "expected mapping, got sequence"
-        );
+        assert_eq!(ValueType::Bool.check(&json!("true")).unwrap_err().to_string(), "expected bool, got string");
+        assert_eq!(ValueType::Mapping.check(&json!([])).unwrap_err().to_string(), "expected mapping, got sequence");
     }
 
     #[test]

@@ -10,12 +10,10 @@
 //! | `handlers` | one function per route |
 //! | `entry` | the `fetch` and `scheduled` events |
 
+pub mod auth;
+pub mod body;
 pub mod route;
 
-#[cfg(feature = "worker")]
-mod auth;
-#[cfg(feature = "worker")]
-mod body;
 #[cfg(feature = "worker")]
 mod entry;
 #[cfg(feature = "worker")]

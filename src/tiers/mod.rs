@@ -12,6 +12,8 @@ pub mod origin_wire;
 pub mod fake;
 
 #[cfg(feature = "worker")]
+pub mod clock;
+#[cfg(feature = "worker")]
 pub mod kv;
 #[cfg(feature = "worker")]
 pub mod origin;

@@ -93,6 +93,19 @@ pub fn options_updated_since(status: u16, body: &str) -> Result<Vec<(String, Ver
     Ok(out)
 }
 
+/// Percent-encodes a path segment (everything but unreserved characters).
+pub fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 fn option_record(name: &str, body: &str) -> Result<Versioned, TierError> {
     let record: OptionRecord = serde_json::from_str(body).map_err(garbage)?;
     if record.name != name {
@@ -123,6 +136,13 @@ fn unexpected(status: u16, body: &str) -> TierError {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn path_segments_are_encoded_so_no_name_escapes_its_segment() {
+        assert_eq!(encode_segment("mail.host"), "mail.host");
+        assert_eq!(encode_segment("sentry:a/b ?#%"), "sentry%3Aa%2Fb%20%3F%23%25");
+        assert_eq!(encode_segment("ü"), "%C3%BC");
+    }
 
     #[test]
     fn record_with_matching_name_is_present_at_its_version() {

@@ -11,5 +11,5 @@ mod path;
 mod query;
 
 pub use body::{ownership_body, value_body, Body};
-pub use path::{id, name, PathParams, MAX_NAME_BYTES};
+pub use path::{id, name, PathParams};
 pub use query::{updated_since, user_scope};

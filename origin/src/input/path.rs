@@ -33,7 +33,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
                     ))
                 }
             }
-            Err(e) => Err(ApiError::internal(format!("route parameters missing: {}", e.body_text()))),
+            // A route without parameters.
+            Err(RawPathParamsRejection::MissingPathParams(_)) => Ok(Self(Vec::new())),
+            Err(e) => Err(ApiError::internal(format!("route parameters unreadable: {}", e.body_text()))),
         }
     }
 }

@@ -9,16 +9,14 @@ mod stats;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::auth::require_token;
+use crate::limit::{reject_declared_oversize, BODY_LIMIT};
 use crate::server::AppState;
-
-/// Largest request body accepted; larger answers 413 `too_large`.
-pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole application. Catch-all parameters (`{*name}`) let a
 /// name or key hold `/`, encoded or not; the trailing-slash routes give an
@@ -45,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(reject_declared_oversize))
         .layer(from_fn_with_state(state.clone(), require_token))
         .layer(from_fn_with_state(stats, crate::stats::observe))
         .with_state(state)

@@ -1,0 +1,64 @@
+//! `/_origin/stats`: counters by route template, for end-to-end tests.
+
+mod common;
+
+use common::{tempdir, Origin, TOKEN};
+use serde_json::json;
+
+#[test]
+fn stats_count_requests_by_route_template() {
+    let dir = tempdir();
+    let o = Origin::start(&dir);
+    o.post("/_origin/stats/reset").ok();
+
+    o.get("/options/a");
+    o.get("/options/b");
+    o.put("/options/b", &json!({"value": 1}));
+    o.get("/organizations/1/options");
+    o.put("/users/1/options/some%2Fkey?project=3", &json!({"value": 1}));
+    o.get("/projects/1/ownership");
+    o.get("/projects/2/ownership");
+    o.get("/projects/oops/ownership"); // a 400 still reached the origin
+    o.send("GET", "/options/a", None, None); // so did a 401
+    o.get("/healthz");
+    o.get("/nope");
+    o.send("POST", "/options/a", Some(TOKEN), Some(b"{}"));
+
+    let stats = o.get("/_origin/stats").ok();
+    assert_eq!(stats["requests"], 12, "{stats}");
+    let by = &stats["by_route"];
+    assert_eq!(by["GET /options/{name}"], 3);
+    assert_eq!(by["PUT /options/{name}"], 1);
+    assert_eq!(by["GET /organizations/{id}/options"], 1);
+    assert_eq!(by["PUT /users/{id}/options/{key}"], 1);
+    assert_eq!(by["GET /projects/{id}/ownership"], 3);
+    assert_eq!(by["GET /healthz"], 1);
+    assert_eq!(by["GET (unmatched)"], 1);
+    assert_eq!(by["POST /options/{name}"], 1);
+    let sum: u64 = by.as_object().map(|m| m.values().filter_map(|v| v.as_u64()).sum()).unwrap_or(0);
+    assert_eq!(sum, 12);
+}
+
+#[test]
+fn reading_stats_does_not_count_and_reset_zeroes() {
+    let dir = tempdir();
+    let o = Origin::start(&dir);
+    o.get("/options/a");
+    let first = o.get("/_origin/stats").ok();
+    let second = o.get("/_origin/stats").ok();
+    assert_eq!(first, second, "reading the counters leaves them alone");
+    assert_eq!(first["requests"], 1);
+
+    assert_eq!(o.post("/_origin/stats/reset").ok(), json!({"requests": 0, "by_route": {}}));
+    assert_eq!(o.get("/_origin/stats").ok(), json!({"requests": 0, "by_route": {}}));
+    o.get("/options/a");
+    assert_eq!(o.get("/_origin/stats").ok()["by_route"], json!({"GET /options/{name}": 1}));
+}
+
+#[test]
+fn stats_need_the_token() {
+    let dir = tempdir();
+    let o = Origin::start(&dir);
+    o.send("GET", "/_origin/stats", None, None).assert_error(401, "unauthorized");
+    o.send("POST", "/_origin/stats/reset", Some("nope"), Some(b"{}")).assert_error(401, "unauthorized");
+}

@@ -1,0 +1,38 @@
+//! `NetworkCache` over a Workers KV namespace binding.
+//!
+//! KV is eventually consistent (a write can take ~60 s to be seen in other
+//! locations), takes at most one write per second per key, and refuses
+//! expirations under 60 s; the core is built to tolerate all three, and this
+//! adapter only translates calls and errors.
+
+use worker::kv::KvStore;
+
+use super::{NetworkCache, TierError};
+use crate::core::tiered::KV_MIN_EXPIRATION_SECS;
+
+/// A KV binding, wrapped for one request.
+pub struct WorkersKv(pub KvStore);
+
+fn kv_error(e: worker::kv::KvError) -> TierError {
+    TierError::Unreachable(format!("KV: {e}"))
+}
+
+impl NetworkCache for WorkersKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, TierError> {
+        self.0.get(key).text().await.map_err(kv_error)
+    }
+
+    async fn put(&self, key: &str, value: String, expiration_ttl_secs: u64) -> Result<(), TierError> {
+        self.0
+            .put(key, value)
+            .map_err(kv_error)?
+            .expiration_ttl(expiration_ttl_secs.max(KV_MIN_EXPIRATION_SECS))
+            .execute()
+            .await
+            .map_err(kv_error)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), TierError> {
+        self.0.delete(key).await.map_err(kv_error)
+    }
+}

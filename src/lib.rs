@@ -8,5 +8,5 @@
 //! - `http` (feature `worker`) is the Cloudflare Worker: routes, auth, errors.
 
 pub mod core;
-pub mod tiers;
 pub mod http;
+pub mod tiers;

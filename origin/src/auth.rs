@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::limit::BODY_LIMIT;
 use crate::server::AppState;
 
 /// Middleware: answers 401 `unauthorized` unless the request carries
@@ -17,6 +18,9 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
     if req.uri().path() == "/healthz" || is_authorized(req.headers(), &state.token) {
         next.run(req).await
     } else {
+        // Read (and drop) the body so the connection stays reusable for the
+        // caller's next request instead of being closed under it.
+        let _ = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await;
         ApiError::unauthorized().into_response()
     }
 }

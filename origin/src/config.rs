@@ -77,9 +77,7 @@ pub fn parse(
     let mut token = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|a| format!("argument is not valid UTF-8: {a:?}"))?;
+        let arg = arg.into_string().map_err(|a| format!("argument is not valid UTF-8: {a:?}"))?;
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
@@ -102,19 +100,14 @@ pub fn parse(
         *slot = Some(value);
     }
 
-    let listen = listen
-        .or_else(|| env("ORIGIN_LISTEN"))
-        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-    let listen: SocketAddr = listen
-        .parse()
-        .map_err(|e| format!("invalid listen address '{listen}' (want IP:PORT): {e}"))?;
+    let listen = listen.or_else(|| env("ORIGIN_LISTEN")).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let listen: SocketAddr =
+        listen.parse().map_err(|e| format!("invalid listen address '{listen}' (want IP:PORT): {e}"))?;
     let db = PathBuf::from(db.or_else(|| env("ORIGIN_DB")).unwrap_or_else(|| DEFAULT_DB.to_string()));
     if db.as_os_str().is_empty() {
         return Err("--db must not be empty".into());
     }
-    let token = token
-        .or_else(|| env("ORIGIN_TOKEN"))
-        .unwrap_or_else(|| DEFAULT_TOKEN.to_string());
+    let token = token.or_else(|| env("ORIGIN_TOKEN")).unwrap_or_else(|| DEFAULT_TOKEN.to_string());
     if token.is_empty() {
         return Err("--token must not be empty".into());
     }
@@ -126,11 +119,8 @@ mod tests {
     use super::*;
 
     fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Command, String> {
-        let env: Vec<(String, String)> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        parse(args.iter().map(OsString::from), move |k| {
-            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-        })
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        parse(args.iter().map(OsString::from), move |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
     }
 
     #[test]
@@ -144,9 +134,7 @@ mod tests {
     #[test]
     fn flags_beat_env_and_env_beats_defaults() {
         let env = [("ORIGIN_LISTEN", "127.0.0.1:1"), ("ORIGIN_TOKEN", "envtok")];
-        let Ok(Command::Run(c)) = run(&["--listen=127.0.0.1:0", "--db", "x.db"], &env) else {
-            panic!("expected run")
-        };
+        let Ok(Command::Run(c)) = run(&["--listen=127.0.0.1:0", "--db", "x.db"], &env) else { panic!("expected run") };
         assert_eq!(c.listen.port(), 0);
         assert_eq!(c.db, PathBuf::from("x.db"));
         assert_eq!(c.token, "envtok");

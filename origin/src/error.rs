@@ -58,11 +58,7 @@ impl ApiError {
 
     /// 405 `method_not_allowed`: a known route called with the wrong method.
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this route does not accept that method",
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept that method")
     }
 
     /// 413 `too_large`: a body or field over its limit.

@@ -14,11 +14,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// limit before reading any of it. Bodies without a declared length (chunked)
 /// are cut off by axum's `DefaultBodyLimit` as they stream in.
 pub async fn reject_declared_oversize(req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared =
+        req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return ApiError::too_large("request body is larger than the 1 MiB limit").into_response();
     }

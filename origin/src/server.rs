@@ -26,12 +26,9 @@ pub struct AppState {
 /// until SIGINT/SIGTERM. Errors are messages for the operator.
 pub async fn run(config: Config) -> Result<(), String> {
     let db = Db::open(&config.db)?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
 
     let state = AppState { db, token: Arc::from(config.token), stats: Arc::new(Stats::default()) };
     let app = routes::router(state);
@@ -44,10 +41,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     drop(out);
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish and SQLite

@@ -36,19 +36,19 @@ pub struct Stats {
 
 impl Stats {
     fn count(&self, route: String) {
-        let mut s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         s.requests += 1;
         *s.by_route.entry(route).or_insert(0) += 1;
     }
 
     /// The counters now.
     pub fn snapshot(&self) -> Snapshot {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Zeroes the counters.
     pub fn reset(&self) {
-        *self.inner.lock().unwrap_or_else(|p| p.into_inner()) = Snapshot::default();
+        *self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Snapshot::default();
     }
 }
 
@@ -59,10 +59,7 @@ pub async fn observe(State(stats): State<Arc<Stats>>, req: Request, next: Next) 
     let start = Instant::now();
     let method = req.method().clone();
     let path: String = req.uri().path().chars().take(300).collect();
-    let template = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().replace("{*", "{"));
+    let template = req.extensions().get::<MatchedPath>().map(|m| m.as_str().replace("{*", "{"));
 
     let response = next.run(req).await;
 

@@ -53,11 +53,7 @@ fn help_prints_usage_and_exits_0() {
 }
 
 fn fails(args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
+    let out = Command::new(BIN).args(args).stdin(Stdio::null()).output().expect("run");
     assert!(!out.status.success(), "{args:?} should fail");
     assert!(out.stdout.is_empty(), "no listening line on failure");
     String::from_utf8_lossy(&out.stderr).into_owned()

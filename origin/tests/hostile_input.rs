@@ -85,15 +85,31 @@ fn healthz_needs_no_token() {
 fn unknown_route_is_404_and_wrong_method_is_405() {
     let dir = tempdir();
     let o = Origin::start(&dir);
-    for path in ["/", "/nope", "/v1/options/x", "/organizations", "/organizations/1", "/projects/1/owners",
-                 "/_origin/other", "/healthz/x"] {
+    for path in [
+        "/",
+        "/nope",
+        "/v1/options/x",
+        "/organizations",
+        "/organizations/1",
+        "/projects/1/owners",
+        "/_origin/other",
+        "/healthz/x",
+    ] {
         o.get(path).assert_error(404, "not_found");
     }
-    for (method, path) in [("POST", "/options/x"), ("PATCH", "/options/x"), ("PUT", "/options"),
-                           ("DELETE", "/options"), ("POST", "/organizations/1/options"),
-                           ("GET", "/organizations/1/options/k"), ("PUT", "/projects/1/options"),
-                           ("POST", "/projects/1/ownership"), ("POST", "/healthz"),
-                           ("POST", "/_origin/stats"), ("GET", "/_origin/stats/reset")] {
+    for (method, path) in [
+        ("POST", "/options/x"),
+        ("PATCH", "/options/x"),
+        ("PUT", "/options"),
+        ("DELETE", "/options"),
+        ("POST", "/organizations/1/options"),
+        ("GET", "/organizations/1/options/k"),
+        ("PUT", "/projects/1/options"),
+        ("POST", "/projects/1/ownership"),
+        ("POST", "/healthz"),
+        ("POST", "/_origin/stats"),
+        ("GET", "/_origin/stats/reset"),
+    ] {
         o.send(method, path, Some(TOKEN), Some(b"{}")).assert_error(405, "method_not_allowed");
     }
 }
@@ -102,9 +118,25 @@ fn unknown_route_is_404_and_wrong_method_is_405() {
 fn bad_ids_get_invalid_id_not_500() {
     let dir = tempdir();
     let o = Origin::start(&dir);
-    let bad_ids = ["0", "-1", "-0", "+1", "01.0", "1e3", "0x1F", "abc", "9223372036854775808",
-                   "99999999999999999999999999999999999999", "%FF", "%00", "1%00", "%20", "%EF%BC%91" /* fullwidth 1 */,
-                   "NaN", "1_000"];
+    let bad_ids = [
+        "0",
+        "-1",
+        "-0",
+        "+1",
+        "01.0",
+        "1e3",
+        "0x1F",
+        "abc",
+        "9223372036854775808",
+        "99999999999999999999999999999999999999",
+        "%FF",
+        "%00",
+        "1%00",
+        "%20",
+        "%EF%BC%91", /* fullwidth 1 */
+        "NaN",
+        "1_000",
+    ];
     for id in bad_ids {
         for (method, path) in [
             ("GET", format!("/organizations/{id}/options")),
@@ -144,7 +176,9 @@ fn malformed_bodies_are_invalid_body() {
         deep.into_bytes(),
     ];
     for body in &bodies {
-        for path in ["/options/x", "/organizations/1/options/k", "/users/1/options/k?project=1", "/projects/1/ownership"] {
+        for path in
+            ["/options/x", "/organizations/1/options/k", "/users/1/options/k?project=1", "/projects/1/ownership"]
+        {
             o.put_raw(path, body).assert_error(400, "invalid_body");
         }
     }
@@ -204,8 +238,23 @@ fn odd_paths_and_queries_never_answer_500() {
     let dir = tempdir();
     let o = Origin::start(&dir);
     let long_digits = "9".repeat(5000);
-    let odd = ["%", "%%", "%zz", "%FF%FE", "%00", "%C0%AF", "😀", "\u{202e}", "a b", "..", ".", "~",
-               "%2F", "%2F%2F", long_digits.as_str()];
+    let odd = [
+        "%",
+        "%%",
+        "%zz",
+        "%FF%FE",
+        "%00",
+        "%C0%AF",
+        "😀",
+        "\u{202e}",
+        "a b",
+        "..",
+        ".",
+        "~",
+        "%2F",
+        "%2F%2F",
+        long_digits.as_str(),
+    ];
     for seg in odd {
         let seg_enc = if seg.starts_with('%') { seg.to_string() } else { enc(seg) };
         for path in [

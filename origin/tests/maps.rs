@@ -9,8 +9,13 @@ use serde_json::json;
 fn map_never_written_is_empty_with_version_0() {
     let dir = tempdir();
     let o = Origin::start(&dir);
-    for path in ["/organizations/1/options", "/projects/1/options", "/users/1/options",
-                 "/users/1/options?project=1", "/users/1/options?organization=1"] {
+    for path in [
+        "/organizations/1/options",
+        "/projects/1/options",
+        "/users/1/options",
+        "/users/1/options?project=1",
+        "/users/1/options?organization=1",
+    ] {
         assert_eq!(o.get(path).ok(), json!({"values": {}, "version": 0}), "{path}");
     }
 }
@@ -95,7 +100,9 @@ fn project_and_organization_together_is_invalid_scope() {
 fn bad_scope_ids_in_the_query_are_invalid_id() {
     let dir = tempdir();
     let o = Origin::start(&dir);
-    for q in ["project=0", "project=-1", "project=abc", "organization=", "organization=9223372036854775808", "project=%FF"] {
+    for q in
+        ["project=0", "project=-1", "project=abc", "organization=", "organization=9223372036854775808", "project=%FF"]
+    {
         o.get(&format!("/users/1/options?{q}")).assert_error(400, "invalid_id");
         o.put(&format!("/users/1/options/k?{q}"), &json!({"value": 1})).assert_error(400, "invalid_id");
     }
@@ -112,7 +119,8 @@ fn map_keys_accept_odd_unicode_and_enforce_length() {
         assert_eq!(m["values"][key], key);
     }
     assert_eq!(o.get("/organizations/9/options").ok()["values"].as_object().map(|m| m.len()), Some(keys.len()));
-    o.put(&format!("/organizations/9/options/{}", "k".repeat(1025)), &json!({"value": 1})).assert_error(400, "invalid_body");
+    o.put(&format!("/organizations/9/options/{}", "k".repeat(1025)), &json!({"value": 1}))
+        .assert_error(400, "invalid_body");
     o.put("/organizations/9/options/", &json!({"value": 1})).assert_error(400, "invalid_body");
     o.put("/organizations/9/options/%FF", &json!({"value": 1})).assert_error(400, "invalid_body");
     o.put("/users/9/options/k", &json!({"value": null})).assert_error(400, "invalid_body");

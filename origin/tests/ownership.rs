@@ -28,13 +28,17 @@ fn ownership_flags_are_stored_and_a_put_replaces_the_record() {
     let first = o.put("/projects/2/ownership", &json!({
         "raw": "module:app.billing.* #billing", "fallthrough": false, "auto_assignment": true, "is_active": false
     })).ok();
-    assert_eq!((first["fallthrough"].as_bool(), first["auto_assignment"].as_bool(), first["is_active"].as_bool()),
-               (Some(false), Some(true), Some(false)));
+    assert_eq!(
+        (first["fallthrough"].as_bool(), first["auto_assignment"].as_bool(), first["is_active"].as_bool()),
+        (Some(false), Some(true), Some(false))
+    );
     // A second PUT without flags goes back to the defaults: it replaces, not merges.
     let second = o.put("/projects/2/ownership", &json!({"raw": "", "fallthrough": null})).ok();
     assert_eq!(second["raw"], "");
-    assert_eq!((second["fallthrough"].as_bool(), second["auto_assignment"].as_bool(), second["is_active"].as_bool()),
-               (Some(true), Some(false), Some(true)));
+    assert_eq!(
+        (second["fallthrough"].as_bool(), second["auto_assignment"].as_bool(), second["is_active"].as_bool()),
+        (Some(true), Some(false), Some(true))
+    );
     assert!(second["version"].as_i64() > first["version"].as_i64());
 }
 
@@ -71,9 +75,17 @@ fn deleted_ownership_answers_404_with_tombstone_version() {
 fn bad_ownership_bodies_are_rejected_with_4xx() {
     let dir = tempdir();
     let o = Origin::start(&dir);
-    for body in [json!({}), json!({"raw": null}), json!({"raw": 1}), json!({"raw": ["a"]}),
-                 json!({"raw": "x", "fallthrough": "yes"}), json!({"raw": "x", "is_active": 1}),
-                 json!({"raw": "x", "auto_assignment": []}), json!("raw"), json!([])] {
+    for body in [
+        json!({}),
+        json!({"raw": null}),
+        json!({"raw": 1}),
+        json!({"raw": ["a"]}),
+        json!({"raw": "x", "fallthrough": "yes"}),
+        json!({"raw": "x", "is_active": 1}),
+        json!({"raw": "x", "auto_assignment": []}),
+        json!("raw"),
+        json!([]),
+    ] {
         o.put("/projects/5/ownership", &body).assert_error(400, "invalid_body");
     }
     let limit = 256 * 1024;

@@ -61,10 +61,8 @@ fn refused_writes_take_no_version() {
 fn updated_at_is_unix_seconds_now() {
     let dir = tempdir();
     let o = Origin::start(&dir);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let put = o.put("/options/t", &json!({"value": 1})).ok();
     let at = put["updated_at"].as_i64().unwrap_or(0);
     assert!((at - now).abs() <= 5, "updated_at {at} vs now {now}");
@@ -82,7 +80,9 @@ fn concurrent_writes_get_distinct_versions() {
             .map(|t| {
                 s.spawn(move || {
                     (0..10)
-                        .map(|i| o.put(&format!("/organizations/{}/options/k{i}", t + 1), &json!({"value": i})).version())
+                        .map(|i| {
+                            o.put(&format!("/organizations/{}/options/k{i}", t + 1), &json!({"value": i})).version()
+                        })
                         .collect::<Vec<_>>()
                 })
             })

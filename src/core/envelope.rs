@@ -77,8 +77,19 @@ mod tests {
 
     #[test]
     fn garbage_is_a_decode_error_not_a_panic() {
-        for text in ["", "null", "[]", "{", "\u{0}", "{\"v\":2,\"value\":1}", "{\"v\":1}", "{\"v\":1,\"value\":null}",
-            "{\"v\":1,\"value\":1,\"absent\":true}", "{\"v\":\"1\",\"value\":1}", "{\"v\":1,\"version\":-1,\"value\":1}"] {
+        for text in [
+            "",
+            "null",
+            "[]",
+            "{",
+            "\u{0}",
+            "{\"v\":2,\"value\":1}",
+            "{\"v\":1}",
+            "{\"v\":1,\"value\":null}",
+            "{\"v\":1,\"value\":1,\"absent\":true}",
+            "{\"v\":\"1\",\"value\":1}",
+            "{\"v\":1,\"version\":-1,\"value\":1}",
+        ] {
             assert!(decode(text).is_err(), "{text:?} decoded");
         }
     }

@@ -79,7 +79,12 @@ impl Options {
 
     /// Resolves `name`. Fails only for unknown names: when the stores are
     /// down the answer is the config/default value, marked degraded.
-    pub async fn get<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, name: &str) -> Result<OptionValue, Error>
+    pub async fn get<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        name: &str,
+    ) -> Result<OptionValue, Error>
     where
         K: NetworkCache,
         O: DurableStore,
@@ -114,7 +119,13 @@ impl Options {
     }
 
     /// Stores `value` for `name`: origin first, then memory and KV.
-    pub async fn set<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, name: &str, value: Value) -> Result<OptionWrite, Error>
+    pub async fn set<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        name: &str,
+        value: Value,
+    ) -> Result<OptionWrite, Error>
     where
         K: NetworkCache,
         O: DurableStore,
@@ -132,7 +143,12 @@ impl Options {
 
     /// Removes the stored value of `name`: origin first, then the caches
     /// learn "absent" (so the next read costs no origin call).
-    pub async fn delete<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, name: &str) -> Result<OptionWrite, Error>
+    pub async fn delete<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        name: &str,
+    ) -> Result<OptionWrite, Error>
     where
         K: NetworkCache,
         O: DurableStore,
@@ -158,7 +174,9 @@ impl Options {
     {
         let changed = io.origin.options_updated_since(since).await.map_err(|e| match e {
             crate::tiers::TierError::Timeout => Error::OriginTimeout("the origin did not list changes in time".into()),
-            crate::tiers::TierError::Unreachable(why) => Error::Unavailable(format!("the origin is unreachable: {why}")),
+            crate::tiers::TierError::Unreachable(why) => {
+                Error::Unavailable(format!("the origin is unreachable: {why}"))
+            }
             other => Error::OriginError(format!("the origin could not list changes: {other}")),
         })?;
         let mut synced = 0;

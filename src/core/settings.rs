@@ -52,7 +52,9 @@ impl Settings {
     /// Reads every setting through `var` (name → value, `None` when unset).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Settings {
         let mut problems = Vec::new();
-        let text = |name: &str, default: &str| var(name).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string());
+        let text = |name: &str, default: &str| {
+            var(name).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
+        };
         let origin_url = text("ORIGIN_URL", defaults::ORIGIN_URL).trim().trim_end_matches('/').to_string();
         let read_token = text("READ_TOKEN", defaults::READ_TOKEN);
         let admin_token = text("ADMIN_TOKEN", defaults::ADMIN_TOKEN);
@@ -121,7 +123,10 @@ mod tests {
     fn nothing_set_gives_the_local_defaults_of_api_md() {
         let s = from(&[]);
         assert_eq!(s.origin_url, "http://127.0.0.1:8788");
-        assert_eq!((s.read_token.as_str(), s.admin_token.as_str(), s.origin_token.as_str()), ("dev-read-token", "dev-admin-token", "dev-origin-token"));
+        assert_eq!(
+            (s.read_token.as_str(), s.admin_token.as_str(), s.origin_token.as_str()),
+            ("dev-read-token", "dev-admin-token", "dev-origin-token")
+        );
         assert_eq!(s.max_body_bytes, 1024 * 1024);
         assert!(s.problems.is_empty(), "{:?}", s.problems);
     }

@@ -216,9 +216,17 @@ impl TieredCache {
 pub fn origin_write_error(e: TierError) -> crate::core::error::Error {
     use crate::core::error::Error;
     match e {
-        TierError::Unreachable(why) => Error::Unavailable(format!("the origin is unreachable, nothing was changed: {why}")),
-        TierError::Timeout => Error::OriginTimeout("the origin did not answer in time; the write may or may not have been applied there".into()),
-        TierError::Status(status, _) => Error::OriginError(format!("the origin refused the write with status {status}; nothing was changed")),
-        TierError::Garbage(why) => Error::OriginError(format!("the origin's answer was unreadable ({why}); the caches were left unchanged")),
+        TierError::Unreachable(why) => {
+            Error::Unavailable(format!("the origin is unreachable, nothing was changed: {why}"))
+        }
+        TierError::Timeout => Error::OriginTimeout(
+            "the origin did not answer in time; the write may or may not have been applied there".into(),
+        ),
+        TierError::Status(status, _) => {
+            Error::OriginError(format!("the origin refused the write with status {status}; nothing was changed"))
+        }
+        TierError::Garbage(why) => {
+            Error::OriginError(format!("the origin's answer was unreadable ({why}); the caches were left unchanged"))
+        }
     }
 }

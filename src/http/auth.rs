@@ -71,7 +71,15 @@ mod tests {
     #[test]
     fn missing_malformed_or_wrong_tokens_are_unauthorized_without_echoing_them() {
         let s = settings();
-        for header in [None, Some(""), Some("dev-admin-token"), Some("Basic abc"), Some("Bearer "), Some("Bearer dev-admin-tokenX"), Some("Bearer wrong-secret")] {
+        for header in [
+            None,
+            Some(""),
+            Some("dev-admin-token"),
+            Some("Basic abc"),
+            Some("Bearer "),
+            Some("Bearer dev-admin-tokenX"),
+            Some("Bearer wrong-secret"),
+        ] {
             let err = authorize(header, &s).expect_err("refused");
             assert_eq!(err.code(), "unauthorized");
             assert!(!err.to_string().contains("wrong-secret"));

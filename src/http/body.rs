@@ -56,6 +56,9 @@ mod tests {
     #[test]
     fn deeply_nested_json_is_refused_not_a_stack_overflow() {
         let body = format!("{{\"value\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(parse_json::<SetBody>(body.as_bytes(), 1 << 20, "x").map_err(|e| e.code()).err(), Some("invalid_body"));
+        assert_eq!(
+            parse_json::<SetBody>(body.as_bytes(), 1 << 20, "x").map_err(|e| e.code()).err(),
+            Some("invalid_body")
+        );
     }
 }

@@ -67,9 +67,21 @@ struct SetBody {
     value: Value,
 }
 
-async fn dispatch(req: &mut Request, env: &Env, isolate: &Isolate, access: Access, route: Route) -> Result<Response, Error> {
-    let kv = WorkersKv(env.kv(KV_BINDING).map_err(|e| Error::Unavailable(format!("the KV binding {KV_BINDING} is missing: {e}")))?);
-    let origin = OriginClient::new(&isolate.settings.origin_url, &isolate.settings.origin_token, isolate.settings.origin_timeout_ms);
+async fn dispatch(
+    req: &mut Request,
+    env: &Env,
+    isolate: &Isolate,
+    access: Access,
+    route: Route,
+) -> Result<Response, Error> {
+    let kv = WorkersKv(
+        env.kv(KV_BINDING).map_err(|e| Error::Unavailable(format!("the KV binding {KV_BINDING} is missing: {e}")))?,
+    );
+    let origin = OriginClient::new(
+        &isolate.settings.origin_url,
+        &isolate.settings.origin_token,
+        isolate.settings.origin_timeout_ms,
+    );
     let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
     let (options, cache) = (&isolate.options, &isolate.cache);
 
@@ -91,7 +103,11 @@ async fn dispatch(req: &mut Request, env: &Env, isolate: &Isolate, access: Acces
         }
         Route::DeleteOption(name) => {
             let written = options.delete(cache, &io, &name).await?;
-            Ok(reply::json(200, &json!({ "name": written.name, "version": written.version, "cache_updated": written.cache_updated }), None))
+            Ok(reply::json(
+                200,
+                &json!({ "name": written.name, "version": written.version, "cache_updated": written.cache_updated }),
+                None,
+            ))
         }
         Route::Stats => {
             let mut stats = serde_json::to_value(cache.stats()).unwrap_or_else(|_| json!({}));
@@ -133,7 +149,9 @@ fn option_json(answer: &OptionValue, access: Access) -> Value {
 
 /// Reads and parses a JSON body within the size limit.
 async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request, limit: usize, what: &str) -> Result<T, Error> {
-    if let Some(announced) = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok()) {
+    if let Some(announced) =
+        req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok())
+    {
         body::check_size(usize::try_from(announced).unwrap_or(usize::MAX), limit)?;
     }
     let bytes = req.bytes().await.map_err(|e| Error::InvalidBody(format!("the body could not be read: {e}")))?;
@@ -144,8 +162,15 @@ async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request, limit: usi
 pub async fn scheduled_sync(env: Env) {
     let outcome = async {
         let isolate = isolate::get(&env)?;
-        let kv = WorkersKv(env.kv(KV_BINDING).map_err(|e| Error::Unavailable(format!("the KV binding {KV_BINDING} is missing: {e}")))?);
-        let origin = OriginClient::new(&isolate.settings.origin_url, &isolate.settings.origin_token, isolate.settings.origin_timeout_ms);
+        let kv = WorkersKv(
+            env.kv(KV_BINDING)
+                .map_err(|e| Error::Unavailable(format!("the KV binding {KV_BINDING} is missing: {e}")))?,
+        );
+        let origin = OriginClient::new(
+            &isolate.settings.origin_url,
+            &isolate.settings.origin_token,
+            isolate.settings.origin_timeout_ms,
+        );
         let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
         let since = (worker::Date::now().as_millis() / 1000).saturating_sub(SYNC_WINDOW_SECS);
         isolate.options.sync(&isolate.cache, &io, since).await

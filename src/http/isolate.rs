@@ -51,7 +51,7 @@ fn build(env: &Env) -> Result<Isolate, Error> {
         .with_legacy_prefixes(parse_legacy_prefixes(&settings.legacy_prefixes));
     let (config, config_problems) = ConfigValues::parse(&settings.options_config, &registry);
     let mut problems = settings.problems.clone();
-    problems.extend(config_problems.into_iter().map(|p| format!("OPTIONS_CONFIG: {p}")));
+    problems.extend(config_problems.into_iter().map(|p| p.to_string()));
     for problem in &problems {
         worker::console_warn!("edge-options configuration: {problem}");
     }

@@ -20,7 +20,9 @@ pub fn json(status: u16, body: &Value, source: Option<Source>) -> Response {
         Ok(response) => response.with_status(status).with_headers(headers),
         // Building a response from a string does not fail in practice; if it
         // ever did, answer a bare 500 rather than panic the isolate.
-        Err(_) => Response::empty().map(|r| r.with_status(500)).unwrap_or_else(|_| Response::builder().with_status(500).empty()),
+        Err(_) => Response::empty()
+            .map(|r| r.with_status(500))
+            .unwrap_or_else(|_| Response::builder().with_status(500).empty()),
     }
 }
 

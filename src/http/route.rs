@@ -108,7 +108,10 @@ pub fn percent_decode(segment: &str) -> Result<String, Error> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             match hex {
                 Some(byte) => {
                     out.push(byte);
@@ -132,6 +135,63 @@ fn truncate(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
+    /// `(method, path)` pairs documented in `openapi/edge.yaml`, from a
+    /// plain-text walk (path keys indented 2 spaces, methods 4).
+    fn documented() -> Vec<(String, String)> {
+        let doc = include_str!("../../openapi/edge.yaml");
+        let mut pairs = Vec::new();
+        let mut in_paths = false;
+        let mut path = String::new();
+        for line in doc.lines() {
+            if line == "paths:" {
+                in_paths = true;
+                continue;
+            }
+            if in_paths && !line.starts_with(' ') && !line.is_empty() {
+                break;
+            }
+            if let Some(p) = line.strip_prefix("  /").and_then(|l| l.strip_suffix(':')) {
+                path = format!("/{p}");
+            } else if let Some(m) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')) {
+                if ["get", "put", "post", "delete"].contains(&m) {
+                    pairs.push((m.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        pairs
+    }
+
+    #[test]
+    fn every_documented_endpoint_is_routed() {
+        let pairs = documented();
+        assert!(pairs.len() >= 7, "{pairs:?}");
+        for (method, path) in pairs {
+            let concrete = path.replace("{name}", "mail.host");
+            assert!(route(Method::parse(&method), &concrete).is_ok(), "{method} {path} is documented but not routed");
+        }
+    }
+
+    #[test]
+    fn every_routed_endpoint_is_documented() {
+        let pairs = documented();
+        let served = [
+            ("GET", "/healthz"),
+            ("GET", "/v1/options"),
+            ("GET", "/v1/options/{name}"),
+            ("PUT", "/v1/options/{name}"),
+            ("DELETE", "/v1/options/{name}"),
+            ("GET", "/v1/stats"),
+            ("POST", "/v1/admin/sync"),
+        ];
+        for (method, path) in served {
+            assert!(route(Method::parse(method), &path.replace("{name}", "x")).is_ok());
+            assert!(
+                pairs.iter().any(|(m, p)| m == method && p == path),
+                "{method} {path} is served but not in openapi/edge.yaml"
+            );
+        }
+    }
+
     #[test]
     fn option_routes_by_method() {
         assert_eq!(route(Method::Get, "/v1/options/mail.host"), Ok(Route::GetOption("mail.host".into())));
@@ -142,7 +202,12 @@ mod tests {
 
     #[test]
     fn known_path_with_other_method_is_405() {
-        for (m, p) in [(Method::Post, "/v1/options/x"), (Method::Delete, "/v1/options"), (Method::Other, "/healthz"), (Method::Get, "/v1/admin/sync")] {
+        for (m, p) in [
+            (Method::Post, "/v1/options/x"),
+            (Method::Delete, "/v1/options"),
+            (Method::Other, "/healthz"),
+            (Method::Get, "/v1/admin/sync"),
+        ] {
             assert_eq!(route(m, p).map_err(|e| e.code()), Err("method_not_allowed"), "{m:?} {p}");
         }
     }

@@ -12,9 +12,10 @@ use crate::core::lifecycle::Millis;
 use crate::core::slot::{Slot, Versioned};
 
 /// How a fake answers its next calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// Behave like a healthy tier.
+    #[default]
     Healthy,
     /// Fail as unreachable.
     Down,
@@ -36,6 +37,7 @@ fn failure(mode: Mode) -> Option<TierError> {
 }
 
 /// An in-memory KV whose reads and writes can fail independently.
+#[derive(Default)]
 pub struct FakeKv {
     pub data: RefCell<HashMap<String, String>>,
     pub read_mode: Cell<Mode>,
@@ -46,17 +48,6 @@ pub struct FakeKv {
 }
 
 impl FakeKv {
-    pub fn new() -> Self {
-        FakeKv {
-            data: RefCell::default(),
-            read_mode: Cell::new(Mode::Healthy),
-            write_mode: Cell::new(Mode::Healthy),
-            gets: Cell::new(0),
-            puts: Cell::new(0),
-            last_expiration: Cell::new(0),
-        }
-    }
-
     /// Reads and writes fail (or recover) together.
     pub fn set_mode(&self, mode: Mode) {
         self.read_mode.set(mode);
@@ -96,6 +87,7 @@ impl NetworkCache for FakeKv {
 }
 
 /// An in-memory origin with a global version counter and tombstones.
+#[derive(Default)]
 pub struct FakeOrigin {
     pub options: RefCell<HashMap<String, Versioned>>,
     pub version: Cell<u64>,
@@ -107,17 +99,6 @@ pub struct FakeOrigin {
 }
 
 impl FakeOrigin {
-    pub fn new() -> Self {
-        FakeOrigin {
-            options: RefCell::default(),
-            version: Cell::new(0),
-            mode: Cell::new(Mode::Healthy),
-            calls: Cell::new(0),
-            written_at: RefCell::default(),
-            now_secs: Cell::new(0),
-        }
-    }
-
     /// Writes straight into the origin, bypassing the edge.
     pub fn store(&self, name: &str, value: Value) -> u64 {
         let v = self.version.get() + 1;

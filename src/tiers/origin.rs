@@ -24,14 +24,20 @@ pub struct OriginClient {
 impl OriginClient {
     /// A client of the origin at `base_url` (no trailing slash).
     pub fn new(base_url: &str, token: &str, timeout_ms: u64) -> Self {
-        OriginClient { base_url: base_url.to_string(), token: token.to_string(), timeout: Duration::from_millis(timeout_ms) }
+        OriginClient {
+            base_url: base_url.to_string(),
+            token: token.to_string(),
+            timeout: Duration::from_millis(timeout_ms),
+        }
     }
 
     /// Sends one request; answers (status, body text) or how it failed.
     async fn call(&self, method: Method, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
         let url = format!("{}{}", self.base_url, path);
         let headers = Headers::new();
-        let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| TierError::Unreachable(format!("building the origin request: {e}")));
+        let set = |k: &str, v: &str| {
+            headers.set(k, v).map_err(|e| TierError::Unreachable(format!("building the origin request: {e}")))
+        };
         set("authorization", &format!("Bearer {}", self.token))?;
         set("accept", "application/json")?;
         let mut init = RequestInit::new();
@@ -40,15 +46,20 @@ impl OriginClient {
             set("content-type", "application/json")?;
             init.with_headers(headers).with_body(Some(body.into()));
         }
-        let request = Request::new_with_init(&url, &init).map_err(|e| TierError::Unreachable(format!("bad origin URL {url:?}: {e}")))?;
+        let request = Request::new_with_init(&url, &init)
+            .map_err(|e| TierError::Unreachable(format!("bad origin URL {url:?}: {e}")))?;
 
         let controller = AbortController::default();
         let signal = controller.signal();
         let fetch = Fetch::Request(request);
         let exchange = async move {
-            let mut response = fetch.send_with_signal(&signal).await.map_err(|e| TierError::Unreachable(e.to_string()))?;
+            let mut response =
+                fetch.send_with_signal(&signal).await.map_err(|e| TierError::Unreachable(e.to_string()))?;
             let status = response.status_code();
-            let text = response.text().await.map_err(|e| TierError::Unreachable(format!("reading the origin's answer: {e}")))?;
+            let text = response
+                .text()
+                .await
+                .map_err(|e| TierError::Unreachable(format!("reading the origin's answer: {e}")))?;
             Ok((status, text))
         };
         let deadline = Delay::from(self.timeout);

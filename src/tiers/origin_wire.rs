@@ -93,11 +93,13 @@ pub fn options_updated_since(status: u16, body: &str) -> Result<Vec<(String, Ver
     Ok(out)
 }
 
-/// Percent-encodes a path segment (everything but unreserved characters).
+/// Percent-encodes a path segment: everything but unreserved characters,
+/// and the dots of `.` and `..`, which URL parsing would otherwise collapse.
 pub fn encode_segment(segment: &str) -> String {
+    let only_dots = !segment.is_empty() && segment.bytes().all(|b| b == b'.');
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+        if (byte.is_ascii_alphanumeric() || b"-._~".contains(&byte)) && !(only_dots && byte == b'.') {
             out.push(byte as char);
         } else {
             out.push_str(&format!("%{byte:02X}"));
@@ -142,6 +144,9 @@ mod tests {
         assert_eq!(encode_segment("mail.host"), "mail.host");
         assert_eq!(encode_segment("sentry:a/b ?#%"), "sentry%3Aa%2Fb%20%3F%23%25");
         assert_eq!(encode_segment("ü"), "%C3%BC");
+        assert_eq!(encode_segment(".."), "%2E%2E");
+        assert_eq!(encode_segment("."), "%2E");
+        assert_eq!(encode_segment("a..b"), "a..b");
     }
 
     #[test]
@@ -158,7 +163,14 @@ mod tests {
 
     #[test]
     fn ok_with_garbage_body_is_garbage_not_absent() {
-        for body in ["", "null", "{", r#"{"name":"a"}"#, r#"{"name":"a","value":null,"version":1}"#, r#"{"name":"a","value":1,"version":-2}"#] {
+        for body in [
+            "",
+            "null",
+            "{",
+            r#"{"name":"a"}"#,
+            r#"{"name":"a","value":null,"version":1}"#,
+            r#"{"name":"a","value":1,"version":-2}"#,
+        ] {
             assert!(matches!(option_get("a", 200, body), Err(TierError::Garbage(_))), "{body:?}");
         }
     }

@@ -50,22 +50,12 @@ pub fn since(conn: &Connection, since: i64) -> ApiResult<Changes> {
     )?;
     let rows = stmt
         .query_map(params![since], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     for (name, value, version, updated_at) in rows {
         match value {
-            Some(text) => changes.options.push(OptionRecord {
-                name,
-                value: decode_value(&text)?,
-                version,
-                updated_at,
-            }),
+            Some(text) => changes.options.push(OptionRecord { name, value: decode_value(&text)?, version, updated_at }),
             None => changes.deleted.push(DeletedOption { name, version, updated_at }),
         }
     }
@@ -78,10 +68,10 @@ pub fn since(conn: &Connection, since: i64) -> ApiResult<Changes> {
         changes.maps.push(entry);
     }
 
-    for (project, record, updated_at) in ownership::changed_since(conn, since)? {
+    for change in ownership::changed_since(conn, since)? {
         let mut entry = Map::new();
-        entry.insert("project".into(), project.into());
-        match record {
+        entry.insert("project".into(), change.project.into());
+        match change.record {
             Ok(record) => {
                 entry.insert("raw".into(), record.raw.into());
                 entry.insert("fallthrough".into(), record.fallthrough.into());
@@ -93,7 +83,7 @@ pub fn since(conn: &Connection, since: i64) -> ApiResult<Changes> {
             }
             Err(version) => {
                 entry.insert("version".into(), version.into());
-                entry.insert("updated_at".into(), updated_at.into());
+                entry.insert("updated_at".into(), change.updated_at.into());
                 changes.ownership_deleted.push(entry);
             }
         }

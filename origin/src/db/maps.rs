@@ -96,9 +96,7 @@ pub fn get(conn: &Connection, scope: Scope) -> ApiResult<MapSnapshot> {
         "SELECT key, value FROM map_values
          WHERE scope = ?1 AND owner_id = ?2 AND within_id = ?3 ORDER BY key",
     )?;
-    let rows = stmt.query_map(params![tag, owner, within], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
+    let rows = stmt.query_map(params![tag, owner, within], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut values = Map::new();
     for row in rows {
         let (key, text) = row?;

@@ -111,8 +111,7 @@ impl Db {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create directory {}: {e}", parent.display()))?;
         }
-        let conn = Connection::open(path)
-            .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+        let conn = Connection::open(path).map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| conn.busy_timeout(std::time::Duration::from_secs(5)))
@@ -132,7 +131,7 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             // A poisoned lock only means another request panicked mid-way;
             // SQLite's transaction rolled back, so the connection is sound.
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&mut guard)
         })
         .await
@@ -144,31 +143,23 @@ impl Db {
 /// plus the next version and the current time to stamp the write with.
 pub(crate) fn begin_write(conn: &mut Connection) -> ApiResult<(Transaction<'_>, i64, i64)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row(
-        "UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value",
-        [],
-        |row| row.get(0),
-    )?;
+    let version: i64 =
+        tx.query_row("UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value", [], |row| row.get(0))?;
     Ok((tx, version, now()))
 }
 
 /// Unix seconds. A clock before 1970 reads as 0 rather than failing a write.
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
 }
 
 /// Decodes a JSON value stored by this origin. A failure means the file was
 /// edited by hand or corrupted: a fault of the origin, not of the caller.
 pub(crate) fn decode_value(text: &str) -> ApiResult<serde_json::Value> {
-    serde_json::from_str(text)
-        .map_err(|e| ApiError::internal(format!("stored value is not valid JSON: {e}")))
+    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("stored value is not valid JSON: {e}")))
 }
 
 /// Encodes a value for storage.
 pub(crate) fn encode_value(value: &serde_json::Value) -> ApiResult<String> {
-    serde_json::to_string(value)
-        .map_err(|e| ApiError::internal(format!("cannot encode value: {e}")))
+    serde_json::to_string(value).map_err(|e| ApiError::internal(format!("cannot encode value: {e}")))
 }

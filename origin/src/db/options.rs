@@ -23,21 +23,16 @@ pub struct OptionRecord {
 /// Reads one option.
 pub fn get(conn: &Connection, name: &str) -> ApiResult<Lookup<OptionRecord>> {
     let row = conn
-        .query_row(
-            "SELECT value, version, updated_at FROM options WHERE name = ?1",
-            params![name],
-            |r| Ok((r.get::<_, Option<String>>(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row("SELECT value, version, updated_at FROM options WHERE name = ?1", params![name], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     Ok(match row {
         None => Lookup::Absent,
         Some((None, version, _)) => Lookup::Deleted { version },
-        Some((Some(text), version, updated_at)) => Lookup::Found(OptionRecord {
-            name: name.to_string(),
-            value: decode_value(&text)?,
-            version,
-            updated_at,
-        }),
+        Some((Some(text), version, updated_at)) => {
+            Lookup::Found(OptionRecord { name: name.to_string(), value: decode_value(&text)?, version, updated_at })
+        }
     })
 }
 

@@ -61,11 +61,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<Ownership, i64>> {
 /// Reads a project's ownership record.
 pub fn get(conn: &Connection, project: i64) -> ApiResult<Lookup<Ownership>> {
     let row = conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM ownership WHERE project_id = ?1"),
-            params![project],
-            from_row,
-        )
+        .query_row(&format!("SELECT {COLUMNS} FROM ownership WHERE project_id = ?1"), params![project], from_row)
         .optional()?;
     Ok(match row {
         None => Lookup::Absent,
@@ -82,15 +78,7 @@ pub fn put(conn: &mut Connection, project: i64, input: OwnershipInput) -> ApiRes
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (project_id) DO UPDATE SET raw = ?2, fallthrough = ?3,
              auto_assignment = ?4, is_active = ?5, version = ?6, updated_at = ?7",
-        params![
-            project,
-            input.raw,
-            input.fallthrough,
-            input.auto_assignment,
-            input.is_active,
-            version,
-            updated_at
-        ],
+        params![project, input.raw, input.fallthrough, input.auto_assignment, input.is_active, version, updated_at],
     )?;
     tx.commit()?;
     Ok(Ownership {
@@ -120,14 +108,26 @@ pub fn delete(conn: &mut Connection, project: i64) -> ApiResult<Result<i64, Look
     Ok(Ok(version))
 }
 
-/// Records written or deleted at or after `since`, ordered by version:
-/// `(project, Ok(record) | Err(tombstone version), updated_at)`.
-pub fn changed_since(conn: &Connection, since: i64) -> ApiResult<Vec<(i64, Result<Ownership, i64>, i64)>> {
+/// One entry of the change feed.
+#[derive(Debug)]
+pub struct OwnershipChange {
+    /// The project.
+    pub project: i64,
+    /// The record, or the tombstone's version after a delete.
+    pub record: Result<Ownership, i64>,
+    /// Unix seconds of the write or delete.
+    pub updated_at: i64,
+}
+
+/// Records written or deleted at or after `since`, ordered by version.
+pub fn changed_since(conn: &Connection, since: i64) -> ApiResult<Vec<OwnershipChange>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS}, project_id FROM ownership WHERE updated_at >= ?1 ORDER BY version"
     ))?;
     let rows = stmt
-        .query_map(params![since], |r| Ok((r.get::<_, i64>(6)?, from_row(r)?, r.get::<_, i64>(5)?)))?
+        .query_map(params![since], |r| {
+            Ok(OwnershipChange { project: r.get(6)?, record: from_row(r)?, updated_at: r.get(5)? })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

@@ -37,9 +37,7 @@ fn object(body: Body) -> ApiResult<Map<String, Value>> {
 pub fn value_body(body: Body) -> ApiResult<Value> {
     match object(body)?.remove("value") {
         None => Err(ApiError::invalid_body("request body needs a \"value\" field")),
-        Some(Value::Null) => Err(ApiError::invalid_body(
-            "\"value\" must not be null; DELETE removes a value",
-        )),
+        Some(Value::Null) => Err(ApiError::invalid_body("\"value\" must not be null; DELETE removes a value")),
         Some(value) => Ok(value),
     }
 }
@@ -50,9 +48,7 @@ pub fn ownership_body(body: Body) -> ApiResult<OwnershipInput> {
     let mut map = object(body)?;
     let raw = match map.remove("raw") {
         Some(Value::String(raw)) => raw,
-        None | Some(Value::Null) => {
-            return Err(ApiError::invalid_body("request body needs a \"raw\" string"))
-        }
+        None | Some(Value::Null) => return Err(ApiError::invalid_body("request body needs a \"raw\" string")),
         Some(_) => return Err(ApiError::invalid_body("\"raw\" must be a string")),
     };
     if raw.len() > MAX_RULES_BYTES {

@@ -20,17 +20,13 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match RawPathParams::from_request_parts(parts, state).await {
-            Ok(params) => Ok(Self(
-                params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            )),
+            Ok(params) => Ok(Self(params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())),
             Err(RawPathParamsRejection::InvalidUtf8InPathParam(e)) => {
                 // axum names the failing parameter only in its message.
                 if e.body_text().contains("`id`") {
                     Err(ApiError::invalid_id("id is not valid UTF-8 once percent-decoded"))
                 } else {
-                    Err(ApiError::invalid_body(
-                        "name or key is not valid UTF-8 once percent-decoded",
-                    ))
+                    Err(ApiError::invalid_body("name or key is not valid UTF-8 once percent-decoded"))
                 }
             }
             // A route without parameters.
@@ -56,10 +52,7 @@ impl PathParams {
 pub fn id(what: &str, raw: &str) -> ApiResult<i64> {
     let bad = || {
         let shown: String = raw.chars().take(40).collect();
-        ApiError::invalid_id(format!(
-            "{what} must be a positive integer up to {} in decimal, got '{shown}'",
-            i64::MAX
-        ))
+        ApiError::invalid_id(format!("{what} must be a positive integer up to {} in decimal, got '{shown}'", i64::MAX))
     };
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());

@@ -25,9 +25,8 @@ fn single(pairs: &[(String, String)], key: &str) -> ApiResult<Option<String>> {
 /// Parses the required `updated_since=<unix seconds>` (0..=i64::MAX).
 pub fn updated_since(query: Option<&str>) -> ApiResult<i64> {
     let pairs = pairs(query);
-    let raw = single(&pairs, "updated_since")?.ok_or_else(|| {
-        ApiError::invalid_body("query parameter 'updated_since' (unix seconds) is required")
-    })?;
+    let raw = single(&pairs, "updated_since")?
+        .ok_or_else(|| ApiError::invalid_body("query parameter 'updated_since' (unix seconds) is required"))?;
     match raw.parse::<i64>() {
         Ok(n) if n >= 0 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
         _ => {
@@ -46,9 +45,7 @@ pub fn user_scope(user: i64, query: Option<&str>) -> ApiResult<Scope> {
     let project = single(&pairs, "project")?;
     let organization = single(&pairs, "organization")?;
     match (project, organization) {
-        (Some(_), Some(_)) => Err(ApiError::invalid_scope(
-            "give either 'project' or 'organization', not both",
-        )),
+        (Some(_), Some(_)) => Err(ApiError::invalid_scope("give either 'project' or 'organization', not both")),
         (Some(p), None) => Ok(Scope::UserInProject(user, id("project", &p)?)),
         (None, Some(o)) => Ok(Scope::UserInOrganization(user, id("organization", &o)?)),
         (None, None) => Ok(Scope::User(user)),
@@ -63,9 +60,15 @@ mod tests {
     fn updated_since_is_required_and_numeric() {
         assert_eq!(updated_since(Some("updated_since=0")).ok(), Some(0));
         assert_eq!(updated_since(Some("x=1&updated_since=17")).ok(), Some(17));
-        for bad in [None, Some(""), Some("updated_since="), Some("updated_since=-1"),
-                    Some("updated_since=abc"), Some("updated_since=1&updated_since=2"),
-                    Some("updated_since=99999999999999999999")] {
+        for bad in [
+            None,
+            Some(""),
+            Some("updated_since="),
+            Some("updated_since=-1"),
+            Some("updated_since=abc"),
+            Some("updated_since=1&updated_since=2"),
+            Some("updated_since=99999999999999999999"),
+        ] {
             assert!(updated_since(bad).is_err(), "{bad:?}");
         }
     }

@@ -77,7 +77,11 @@ pub async fn project_delete(State(st): State<AppState>, p: PathParams) -> ApiRes
 }
 
 /// `GET /users/{id}/options[?project=P | ?organization=O]`.
-pub async fn user_get(State(st): State<AppState>, p: PathParams, RawQuery(q): RawQuery) -> ApiResult<Json<MapSnapshot>> {
+pub async fn user_get(
+    State(st): State<AppState>,
+    p: PathParams,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<MapSnapshot>> {
     read(st, user(&p, q.as_deref())?).await
 }
 
@@ -93,7 +97,11 @@ pub async fn user_put(
 }
 
 /// `DELETE /users/{id}/options/{key}[?project=P | ?organization=O]`.
-pub async fn user_delete(State(st): State<AppState>, p: PathParams, RawQuery(q): RawQuery) -> ApiResult<Json<MapSnapshot>> {
+pub async fn user_delete(
+    State(st): State<AppState>,
+    p: PathParams,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<MapSnapshot>> {
     let scope = user(&p, q.as_deref())?;
     remove(st, scope, p).await
 }

@@ -87,12 +87,8 @@ impl Origin {
     pub fn spawn(mut cmd: Command, log_dir: &Path) -> Self {
         let log = log_dir.join(format!("origin-{}.log", unique()));
         let stderr = File::create(&log).expect("log file");
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(stderr))
-            .spawn()
-            .expect("spawn origin");
+        let mut child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::from(stderr)).spawn().expect("spawn origin");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use super::*;
 use crate::core::config::ConfigValues;
 use crate::core::lifecycle::Policy;
-use crate::core::slot::Versioned;
 use crate::core::memory::Limits;
+use crate::core::slot::Versioned;
 use crate::tiers::fake::{FakeKv, FakeOrigin, ManualClock, Mode};
 
 const REGISTRY: &str = r#"{
@@ -38,14 +38,15 @@ impl World {
     }
 
     fn with_config(config: &str) -> World {
-        let registry = Registry::from_json(REGISTRY).expect("test registry").with_legacy_prefixes(vec!["sentry:".into()]);
+        let registry =
+            Registry::from_json(REGISTRY).expect("test registry").with_legacy_prefixes(vec!["sentry:".into()]);
         let (config, problems) = ConfigValues::parse(config, &registry);
         assert!(problems.is_empty(), "{problems:?}");
         World {
             options: Options::new(registry, config),
             cache: TieredCache::new(Limits::default(), 300),
-            kv: FakeKv::new(),
-            origin: FakeOrigin::new(),
+            kv: FakeKv::default(),
+            origin: FakeOrigin::default(),
             clock: ManualClock::at(1_000_000),
         }
     }
@@ -213,7 +214,12 @@ fn write_fails_cleanly_when_origin_down_and_changes_nothing() {
     let w = World::new();
     w.set("foo", json!("bar")).expect("set");
     let puts = w.kv.puts.get();
-    for (mode, code) in [(Mode::Down, "unavailable"), (Mode::Hanging, "origin_timeout"), (Mode::Erroring, "origin_error"), (Mode::Garbage, "origin_error")] {
+    for (mode, code) in [
+        (Mode::Down, "unavailable"),
+        (Mode::Hanging, "origin_timeout"),
+        (Mode::Erroring, "origin_error"),
+        (Mode::Garbage, "origin_error"),
+    ] {
         w.origin.mode.set(mode);
         assert_eq!(w.set("foo", json!("baz")).map_err(|e| e.code()), Err(code), "{mode:?}");
         assert_eq!(w.delete("foo").map_err(|e| e.code()), Err(code), "{mode:?}");

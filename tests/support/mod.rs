@@ -1,0 +1,316 @@
+//! End-to-end harness: the real reference origin and the real Worker under
+//! `wrangler dev`, on free ports with temporary state, driven over HTTP.
+//!
+//! Needs the built origin binary and the built Worker (`scripts/test` builds
+//! both first). Every process is started in its own process group and the
+//! whole group is killed on drop, so a test leaves nothing running behind,
+//! and nothing here touches a developer's `.data/` or `.wrangler/state`.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const READ: &str = "dev-read-token";
+pub const ADMIN: &str = "dev-admin-token";
+pub const ORIGIN_TOKEN: &str = "dev-origin-token";
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
+
+fn kill_group(child: &mut Child) {
+    let pid = child.id();
+    // `kill -s SIG -- -PGID` signals the whole group; the short form
+    // `kill -TERM -PGID` is silently misread by procps.
+    let group = format!("-{pid}");
+    let _ = Command::new("kill").args(["-s", "TERM", "--", &group]).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+    let _ = child.wait();
+}
+
+/// The reference origin, over a SQLite file in a temporary folder.
+pub struct Origin {
+    child: Option<Child>,
+    pub port: u16,
+    db: PathBuf,
+}
+
+impl Origin {
+    /// Starts a new origin on a free port with an empty database in `dir`.
+    pub fn start(dir: &Path) -> Origin {
+        let mut origin = Origin { child: None, port: 0, db: dir.join("origin.sqlite3") };
+        origin.launch(0);
+        origin
+    }
+
+    fn binary() -> PathBuf {
+        std::env::var_os("EDGE_OPTIONS_ORIGIN_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target/debug/edge-options-origin"))
+    }
+
+    fn launch(&mut self, port: u16) {
+        let bin = Origin::binary();
+        assert!(bin.exists(), "no origin binary at {} — run scripts/test (it builds it)", bin.display());
+        let mut child = Command::new(&bin)
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
+            .arg(&self.db)
+            .args(["--token", ORIGIN_TOKEN])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("start the origin");
+        let stdout = child.stdout.take().expect("origin stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx.recv_timeout(Duration::from_secs(20)).expect("the origin printed where it listens");
+        let port = line
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim().parse::<u16>().ok())
+            .unwrap_or_else(|| panic!("unexpected origin banner: {line:?}"));
+        self.port = port;
+        self.child = Some(child);
+    }
+
+    /// Base URL of this origin.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the origin (its data stays on disk).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(&mut child);
+        }
+    }
+
+    /// Starts it again on the same port and database.
+    pub fn restart(&mut self) {
+        self.stop();
+        let port = self.port;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            // The port may linger briefly after the old process exits.
+            if TcpListener::bind(("127.0.0.1", port)).is_ok() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.launch(port);
+    }
+
+    /// A request straight to the origin, bypassing the edge.
+    pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        call(method, &format!("{}{}", self.url(), path), Some(ORIGIN_TOKEN), body)
+    }
+
+    /// How many requests the origin received for a route template, e.g.
+    /// `"GET /options/{name}"`, since it started or was last reset.
+    pub fn count(&self, route: &str) -> u64 {
+        let stats = self.call("GET", "/_origin/stats", None);
+        assert_eq!(stats.status, 200, "origin stats: {:?}", stats.body);
+        stats.body["by_route"][route].as_u64().unwrap_or(0)
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The Worker under `wrangler dev`, with KV persisted in its own folder.
+pub struct Worker {
+    child: Option<Child>,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Worker {
+    /// Starts `wrangler dev` against `origin_url` with KV state under
+    /// `state`, plus extra `--var NAME:VALUE` pairs.
+    pub fn start(origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
+        let port = free_port();
+        let log = state.join(format!("wrangler-{port}.log"));
+        let log_file = std::fs::File::create(&log).expect("wrangler log");
+        let wrangler = root().join("node_modules/.bin/wrangler");
+        assert!(wrangler.exists(), "no wrangler at {} — run scripts/test (it installs it)", wrangler.display());
+        let mut cmd = Command::new(wrangler);
+        cmd.current_dir(root())
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .arg("--persist-to")
+            .arg(state.join("wrangler-state"))
+            .args(["--var", &format!("ORIGIN_URL:{origin_url}")])
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log"))
+            .stderr(log_file)
+            .process_group(0);
+        for (name, value) in vars {
+            cmd.args(["--var", &format!("{name}:{value}")]);
+        }
+        let child = cmd.spawn().expect("start wrangler dev");
+        let mut worker = Worker { child: Some(child), port, log };
+        worker.wait_ready();
+        worker
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("wrangler dev exited ({status}):\n{}", self.log_tail());
+                }
+            }
+            if let Ok(reply) = try_call("GET", &format!("{}/healthz", self.url()), None, None) {
+                if reply.status == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("wrangler dev was not ready within 120 s:\n{}", self.log_tail());
+    }
+
+    /// The last lines wrangler printed, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// Base URL of this Worker.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A request to the Worker with `token`.
+    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+        call(method, &format!("{}{}", self.url(), path), token, body)
+    }
+
+    /// `GET path` with the read token.
+    pub fn get(&self, path: &str) -> Reply {
+        self.call("GET", path, Some(READ), None)
+    }
+
+    /// `PUT path` with the admin token and `body`.
+    pub fn put(&self, path: &str, body: &str) -> Reply {
+        self.call("PUT", path, Some(ADMIN), Some(body))
+    }
+
+    /// Stops wrangler (KV state stays on disk).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(&mut child);
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An origin and a Worker in one temporary folder.
+pub struct Stack {
+    pub worker: Worker,
+    pub origin: Origin,
+    pub dir: tempfile::TempDir,
+}
+
+impl Stack {
+    /// A fresh origin and Worker with empty state.
+    pub fn start() -> Stack {
+        Stack::start_with(&[])
+    }
+
+    /// Same, with extra Worker vars.
+    pub fn start_with(vars: &[(&str, &str)]) -> Stack {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let origin = Origin::start(dir.path());
+        let worker = Worker::start(&origin.url(), dir.path(), vars);
+        Stack { worker, origin, dir }
+    }
+
+    /// Restarts the Worker on the same KV state: a new isolate, so isolate
+    /// memory is empty while KV keeps what was written.
+    pub fn new_isolate(&mut self) {
+        self.worker.stop();
+        self.worker = Worker::start(&self.origin.url(), self.dir.path(), &[]);
+    }
+}
+
+/// An HTTP answer: status, the `x-cache` header, and the body as JSON
+/// (a JSON string holding the text when the body is not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub cache: Option<String>,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The error code of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("<no error code>")
+    }
+}
+
+/// One request; panics only if nobody answered at all.
+pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+    try_call(method, url, token, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+fn try_call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> Result<Reply, String> {
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+    let mut request = agent.request(method, url);
+    if let Some(token) = token {
+        request = request.set("Authorization", &format!("Bearer {token}"));
+    }
+    let result = match body {
+        Some(body) => request.set("content-type", "application/json").send_string(body),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(e) => return Err(e.to_string()),
+    };
+    let status = response.status();
+    let cache = response.header("x-cache").map(str::to_string);
+    let text = response.into_string().map_err(|e| e.to_string())?;
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok(Reply { status, cache, body })
+}

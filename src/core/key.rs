@@ -8,6 +8,8 @@
 
 use sha2::{Digest, Sha256};
 
+use super::scope::{Id, Scope};
+
 /// Longest name kept readable in a key; longer names are hashed.
 const MAX_READABLE: usize = 200;
 
@@ -16,12 +18,21 @@ const MAX_READABLE: usize = 200;
 pub enum Kind {
     /// A registered (global) option, by name.
     Option,
+    /// A scoped option map (organization, project, user).
+    Map,
+    /// A project's ownership record.
+    Ownership,
+    /// The last processed event of a group hash (KV only).
+    LastEvent,
 }
 
 impl Kind {
     fn prefix(self) -> &'static str {
         match self {
             Kind::Option => "opt",
+            Kind::Map => "map",
+            Kind::Ownership => "own",
+            Kind::LastEvent => "evt",
         }
     }
 }
@@ -34,6 +45,21 @@ impl CacheKey {
     /// The key of a registered option.
     pub fn option(name: &str) -> CacheKey {
         CacheKey::build(Kind::Option, name)
+    }
+
+    /// The key of a scoped option map.
+    pub fn map(scope: &Scope) -> CacheKey {
+        CacheKey(format!("{}:{}", Kind::Map.prefix(), scope.key_suffix()))
+    }
+
+    /// The key of a project's ownership record.
+    pub fn ownership(project: Id) -> CacheKey {
+        CacheKey(format!("{}:{project}", Kind::Ownership.prefix()))
+    }
+
+    /// The key of a group hash's last processed event.
+    pub fn last_event(project: Id, hash: Id) -> CacheKey {
+        CacheKey(format!("{}:{project}:{hash}", Kind::LastEvent.prefix()))
     }
 
     fn build(kind: Kind, name: &str) -> CacheKey {
@@ -83,6 +109,20 @@ mod tests {
         let hashed = CacheKey::option("with space");
         let hex = &hashed.as_str()[4..];
         assert_ne!(CacheKey::option(hex), hashed);
+    }
+
+    #[test]
+    fn kinds_never_share_keys() {
+        let keys = [
+            CacheKey::option("1"),
+            CacheKey::map(&Scope::Project(1)),
+            CacheKey::ownership(1),
+            CacheKey::last_event(1, 1),
+            CacheKey::map(&Scope::Organization(1)),
+        ];
+        let unique: std::collections::HashSet<_> = keys.iter().map(CacheKey::as_str).collect();
+        assert_eq!(unique.len(), keys.len());
+        assert_eq!(CacheKey::map(&Scope::UserInProject(2, 3)).as_str(), "map:user:2:proj:3");
     }
 
     #[test]

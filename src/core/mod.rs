@@ -13,7 +13,13 @@
 //! | `slot`, `envelope` | value-or-absent with version; its KV format |
 //! | `key` | cache keys, one namespace per kind, KV-safe |
 //! | `registry`, `value_type`, `flags`, `config` | registered options |
-//! | `options` | option resolution, writes and sync |
+//! | `options` | option resolution and writes |
+//! | `scope`, `maps` | organization / project / user option maps |
+//! | `ownership` | the rules grammar, globs, event fields, owner matching |
+//! | `project_ownership` | ownership records through the tiers; owners of events |
+//! | `last_event` | last processed event per group hash (KV only) |
+//! | `sync` | re-writing what the origin changed into KV |
+//! | `settings` | the Worker's vars, with defaults and reported problems |
 //! | `source`, `stats`, `error` | what answered, counters, error codes |
 
 pub mod config;
@@ -21,13 +27,19 @@ pub mod envelope;
 pub mod error;
 pub mod flags;
 pub mod key;
+pub mod last_event;
 pub mod lifecycle;
+pub mod maps;
 pub mod memory;
 pub mod options;
+pub mod ownership;
+pub mod project_ownership;
 pub mod registry;
+pub mod scope;
 pub mod settings;
 pub mod slot;
 pub mod source;
 pub mod stats;
+pub mod sync;
 pub mod tiered;
 pub mod value_type;

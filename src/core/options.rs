@@ -162,35 +162,10 @@ impl Options {
         Ok(OptionWrite { name: spec.name.clone(), value: None, version, cache_updated })
     }
 
-    /// Re-writes into KV every option the origin changed since `since`
-    /// (Unix seconds): repairs KV after failed cache writes and after writes
-    /// that bypassed the edge. Unknown and nostore names are skipped.
-    /// Returns how many were written.
-    pub async fn sync<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, since: u64) -> Result<usize, Error>
-    where
-        K: NetworkCache,
-        O: DurableStore,
-        C: Clock,
-    {
-        let changed = io.origin.options_updated_since(since).await.map_err(|e| match e {
-            crate::tiers::TierError::Timeout => Error::OriginTimeout("the origin did not list changes in time".into()),
-            crate::tiers::TierError::Unreachable(why) => {
-                Error::Unavailable(format!("the origin is unreachable: {why}"))
-            }
-            other => Error::OriginError(format!("the origin could not list changes: {other}")),
-        })?;
-        let mut synced = 0;
-        for (name, entry) in changed {
-            let Ok(spec) = self.registry.lookup(&name) else { continue };
-            if spec.flags.contains(Flags::NOSTORE) {
-                continue;
-            }
-            let key = CacheKey::option(&spec.name);
-            if cache.after_write(&key, entry, spec.policy, io.kv, io.clock).await {
-                synced += 1;
-            }
-        }
-        Ok(synced)
+    /// The spec of `name` if it is stored at all (known and not `nostore`):
+    /// the sync job re-writes only these.
+    pub fn stored_spec(&self, name: &str) -> Option<Cow<'_, OptionSpec>> {
+        self.registry.lookup(name).ok().filter(|spec| !spec.flags.contains(Flags::NOSTORE))
     }
 
     fn writable(&self, name: &str) -> Result<Cow<'_, OptionSpec>, Error> {

@@ -6,6 +6,7 @@
 //! reported in `problems` (visible in `/v1/stats` and the log). Token values
 //! never appear in a problem message.
 
+use super::lifecycle::Policy;
 use super::memory::Limits;
 
 /// Everything the Worker reads from its environment, with defaults applied.
@@ -31,6 +32,12 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Bounds of isolate memory.
     pub memory: Limits,
+    /// Lifecycle of cached option maps.
+    pub map_policy: Policy,
+    /// Lifecycle of cached ownership records.
+    pub ownership_policy: Policy,
+    /// How long KV keeps a last-processed-event record, seconds.
+    pub last_event_expiration_secs: u64,
     /// Write one structured log line per request.
     pub debug: bool,
     /// Bad values that were replaced by their defaults.
@@ -46,6 +53,7 @@ pub mod defaults {
     pub const KV_EXPIRATION_SECS: u64 = 3600;
     pub const ORIGIN_TIMEOUT_MS: u64 = 5_000;
     pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+    pub const LAST_EVENT_EXPIRATION_SECS: u64 = 90 * 24 * 3600;
 }
 
 impl Settings {
@@ -81,6 +89,15 @@ impl Settings {
         let memory_defaults = Limits::default();
         let max_entries = number("MEMORY_MAX_ENTRIES", memory_defaults.max_entries as u64, 1);
         let max_bytes = number("MEMORY_MAX_BYTES", memory_defaults.max_bytes as u64, 1024);
+        let default_ttl = Policy::DEFAULT.ttl_ms / 1000;
+        let default_grace = Policy::DEFAULT.grace_ms / 1000;
+        let map_policy =
+            Policy::from_secs(number("MAP_TTL_SECS", default_ttl, 0), number("MAP_GRACE_SECS", default_grace, 0));
+        let ownership_policy = Policy::from_secs(
+            number("OWNERSHIP_TTL_SECS", default_ttl, 0),
+            number("OWNERSHIP_GRACE_SECS", default_grace, 0),
+        );
+        let last_event_expiration_secs = number("LAST_EVENT_EXPIRATION_SECS", defaults::LAST_EVENT_EXPIRATION_SECS, 60);
 
         if !(origin_url.starts_with("http://") || origin_url.starts_with("https://")) {
             problems.push(format!("ORIGIN_URL={origin_url:?} is not an http(s) URL; origin calls will fail"));
@@ -103,6 +120,9 @@ impl Settings {
                 max_entries: usize::try_from(max_entries).unwrap_or(usize::MAX),
                 max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
             },
+            map_policy,
+            ownership_policy,
+            last_event_expiration_secs,
             debug,
             problems,
         }
@@ -128,6 +148,8 @@ mod tests {
             ("dev-read-token", "dev-admin-token", "dev-origin-token")
         );
         assert_eq!(s.max_body_bytes, 1024 * 1024);
+        assert_eq!((s.map_policy, s.ownership_policy), (Policy::DEFAULT, Policy::DEFAULT));
+        assert_eq!(s.last_event_expiration_secs, 90 * 86_400);
         assert!(s.problems.is_empty(), "{:?}", s.problems);
     }
 

@@ -230,3 +230,15 @@ pub fn origin_write_error(e: TierError) -> crate::core::error::Error {
         }
     }
 }
+
+/// The caller-facing error for a read with nothing to serve: no fresh or
+/// stale copy, and neither KV nor the origin could answer.
+pub fn read_failure_error(failure: ReadFailure) -> crate::core::error::Error {
+    use crate::core::error::Error;
+    match failure.origin {
+        TierError::Timeout => {
+            Error::OriginTimeout("the origin did not answer in time and no cached copy was available".into())
+        }
+        other => Error::Unavailable(format!("no cached copy was available and the origin could not answer: {other}")),
+    }
+}

@@ -13,9 +13,13 @@ use worker::Env;
 
 use crate::core::config::ConfigValues;
 use crate::core::error::Error;
+use crate::core::last_event::LastEvents;
+use crate::core::maps::OptionMaps;
 use crate::core::options::Options;
+use crate::core::project_ownership::ProjectOwnership;
 use crate::core::registry::{parse_legacy_prefixes, Registry};
 use crate::core::settings::Settings;
+use crate::core::sync::KindPolicies;
 use crate::core::tiered::TieredCache;
 
 /// Everything an isolate keeps.
@@ -26,6 +30,14 @@ pub struct Isolate {
     pub options: Options,
     /// Isolate memory and counters.
     pub cache: TieredCache,
+    /// Scoped option maps.
+    pub maps: OptionMaps,
+    /// Project ownership records.
+    pub ownership: ProjectOwnership,
+    /// Last processed events per group hash (KV only).
+    pub last_events: LastEvents,
+    /// Lifecycles of maps and ownership, for the sync job.
+    pub kinds: KindPolicies,
     /// Settings and config values that were bad and replaced by defaults.
     pub problems: Vec<String>,
 }
@@ -56,7 +68,17 @@ fn build(env: &Env) -> Result<Isolate, Error> {
         worker::console_warn!("edge-options configuration: {problem}");
     }
     let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs);
-    Ok(Isolate { options: Options::new(registry, config), cache, settings, problems })
+    let kinds = KindPolicies { maps: settings.map_policy, ownership: settings.ownership_policy };
+    Ok(Isolate {
+        options: Options::new(registry, config),
+        cache,
+        maps: OptionMaps::new(settings.map_policy),
+        ownership: ProjectOwnership::new(settings.ownership_policy),
+        last_events: LastEvents::new(settings.last_event_expiration_secs),
+        kinds,
+        settings,
+        problems,
+    })
 }
 
 /// A var or secret by name (`.dev.vars` and `--var` give vars locally,

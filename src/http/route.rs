@@ -5,6 +5,8 @@
 //! UTF-8 is the caller's error, never a panic.
 
 use crate::core::error::Error;
+use crate::core::last_event::parse_ids;
+use crate::core::scope::{parse_id, Id, Scope};
 
 /// HTTP methods the API knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,26 @@ pub enum Route {
     SetOption(String),
     /// `DELETE /v1/options/{name}`
     DeleteOption(String),
+    /// `GET /v1/{organizations|projects|users}/{id}/options[?…]`
+    GetMap(Scope),
+    /// `GET …/options/{key}`
+    GetMapKey(Scope, String),
+    /// `PUT …/options/{key}`
+    SetMapKey(Scope, String),
+    /// `DELETE …/options/{key}`
+    DeleteMapKey(Scope, String),
+    /// `GET /v1/projects/{id}/ownership`
+    GetOwnership(Id),
+    /// `PUT /v1/projects/{id}/ownership`
+    PutOwnership(Id),
+    /// `DELETE /v1/projects/{id}/ownership`
+    DeleteOwnership(Id),
+    /// `POST /v1/projects/{id}/owners`
+    Owners(Id),
+    /// `POST /v1/projects/{id}/event-hashes/last-processed`
+    RecordLastEvents(Id),
+    /// `GET /v1/projects/{id}/event-hashes/last-processed?ids=…`
+    FetchLastEvents(Id, Vec<i64>),
     /// `GET /v1/stats`
     Stats,
     /// `POST /v1/admin/sync`
@@ -52,7 +74,17 @@ pub enum Route {
 impl Route {
     /// Whether the route changes state (and so needs the admin token).
     pub fn is_write(&self) -> bool {
-        matches!(self, Route::SetOption(_) | Route::DeleteOption(_) | Route::Sync)
+        matches!(
+            self,
+            Route::SetOption(_)
+                | Route::DeleteOption(_)
+                | Route::SetMapKey(..)
+                | Route::DeleteMapKey(..)
+                | Route::PutOwnership(_)
+                | Route::DeleteOwnership(_)
+                | Route::RecordLastEvents(_)
+                | Route::Sync
+        )
     }
 
     /// Whether the route needs a token at all.
@@ -61,17 +93,64 @@ impl Route {
     }
 }
 
-/// Finds the route for `method` and `path` (the URL path, still encoded).
+/// Finds the route for `method`, `path` (the URL path, still encoded) and
+/// `query` (the query string without `?`, still encoded).
 ///
 /// # Errors
 /// `not_found` for an unknown path, `method_not_allowed` for a known path
-/// with another method, `invalid_body` for a segment that is not UTF-8.
-pub fn route(method: Method, path: &str) -> Result<Route, Error> {
+/// with another method, `invalid_body` for a segment that is not UTF-8,
+/// `invalid_id` / `invalid_scope` for bad ids and scope combinations.
+pub fn route(method: Method, path: &str, query: &str) -> Result<Route, Error> {
     let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let segments: Vec<String> = raw.iter().map(|s| percent_decode(s)).collect::<Result<_, _>>()?;
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let not_allowed = || Err(Error::MethodNotAllowed(format!("{path} does not take this method")));
+    let not_allowed = || Err(Error::MethodNotAllowed(format!("{} does not take this method", truncate(path, 200))));
+    let map_scope = |kind: &str, id: &str| -> Result<Scope, Error> {
+        match kind {
+            "organizations" => Ok(Scope::Organization(parse_id(id, "the organization id")?)),
+            "projects" => Ok(Scope::Project(parse_id(id, "the project id")?)),
+            _ => {
+                let user = parse_id(id, "the user id")?;
+                let params = parse_query(query)?;
+                let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+                Scope::user(user, param("project"), param("organization"))
+            }
+        }
+    };
     match parts.as_slice() {
+        ["v1", kind @ ("organizations" | "projects" | "users"), id, "options"] => match method {
+            Method::Get => Ok(Route::GetMap(map_scope(kind, id)?)),
+            _ => not_allowed(),
+        },
+        ["v1", kind @ ("organizations" | "projects" | "users"), id, "options", key] if !key.is_empty() => {
+            let key = (*key).to_string();
+            match method {
+                Method::Get => Ok(Route::GetMapKey(map_scope(kind, id)?, key)),
+                Method::Put => Ok(Route::SetMapKey(map_scope(kind, id)?, key)),
+                Method::Delete => Ok(Route::DeleteMapKey(map_scope(kind, id)?, key)),
+                _ => not_allowed(),
+            }
+        }
+        ["v1", "projects", id, "ownership"] => match method {
+            Method::Get => Ok(Route::GetOwnership(parse_id(id, "the project id")?)),
+            Method::Put => Ok(Route::PutOwnership(parse_id(id, "the project id")?)),
+            Method::Delete => Ok(Route::DeleteOwnership(parse_id(id, "the project id")?)),
+            _ => not_allowed(),
+        },
+        ["v1", "projects", id, "owners"] => match method {
+            Method::Post => Ok(Route::Owners(parse_id(id, "the project id")?)),
+            _ => not_allowed(),
+        },
+        ["v1", "projects", id, "event-hashes", "last-processed"] => match method {
+            Method::Post => Ok(Route::RecordLastEvents(parse_id(id, "the project id")?)),
+            Method::Get => {
+                let project = parse_id(id, "the project id")?;
+                let params = parse_query(query)?;
+                let ids = params.iter().find(|(k, _)| k == "ids").map(|(_, v)| v.as_str()).unwrap_or("");
+                Ok(Route::FetchLastEvents(project, parse_ids(ids)?))
+            }
+            _ => not_allowed(),
+        },
         ["healthz"] => match method {
             Method::Get => Ok(Route::Health),
             _ => not_allowed(),
@@ -99,6 +178,21 @@ pub fn route(method: Method, path: &str) -> Result<Route, Error> {
         },
         _ => Err(Error::NotFound(format!("no such endpoint: {}", truncate(path, 200)))),
     }
+}
+
+/// Parses a query string into decoded `(name, value)` pairs (`+` is a space).
+///
+/// # Errors
+/// `invalid_body` when a name or value does not decode to UTF-8.
+pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, Error> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((percent_decode(&name.replace('+', " "))?, percent_decode(&value.replace('+', " "))?))
+        })
+        .collect()
 }
 
 /// Decodes `%XX` escapes; the result must be UTF-8.
@@ -161,13 +255,19 @@ mod tests {
         pairs
     }
 
+    fn concrete(path: &str) -> String {
+        path.replace("{name}", "mail.host").replace("{id}", "7").replace("{key}", "k")
+    }
+
     #[test]
     fn every_documented_endpoint_is_routed() {
         let pairs = documented();
         assert!(pairs.len() >= 7, "{pairs:?}");
         for (method, path) in pairs {
-            let concrete = path.replace("{name}", "mail.host");
-            assert!(route(Method::parse(&method), &concrete).is_ok(), "{method} {path} is documented but not routed");
+            assert!(
+                route(Method::parse(&method), &concrete(&path), "").is_ok(),
+                "{method} {path} is documented but not routed"
+            );
         }
     }
 
@@ -180,11 +280,29 @@ mod tests {
             ("GET", "/v1/options/{name}"),
             ("PUT", "/v1/options/{name}"),
             ("DELETE", "/v1/options/{name}"),
+            ("GET", "/v1/organizations/{id}/options"),
+            ("GET", "/v1/organizations/{id}/options/{key}"),
+            ("PUT", "/v1/organizations/{id}/options/{key}"),
+            ("DELETE", "/v1/organizations/{id}/options/{key}"),
+            ("GET", "/v1/projects/{id}/options"),
+            ("GET", "/v1/projects/{id}/options/{key}"),
+            ("PUT", "/v1/projects/{id}/options/{key}"),
+            ("DELETE", "/v1/projects/{id}/options/{key}"),
+            ("GET", "/v1/users/{id}/options"),
+            ("GET", "/v1/users/{id}/options/{key}"),
+            ("PUT", "/v1/users/{id}/options/{key}"),
+            ("DELETE", "/v1/users/{id}/options/{key}"),
+            ("GET", "/v1/projects/{id}/ownership"),
+            ("PUT", "/v1/projects/{id}/ownership"),
+            ("DELETE", "/v1/projects/{id}/ownership"),
+            ("POST", "/v1/projects/{id}/owners"),
+            ("POST", "/v1/projects/{id}/event-hashes/last-processed"),
+            ("GET", "/v1/projects/{id}/event-hashes/last-processed"),
             ("GET", "/v1/stats"),
             ("POST", "/v1/admin/sync"),
         ];
         for (method, path) in served {
-            assert!(route(Method::parse(method), &path.replace("{name}", "x")).is_ok());
+            assert!(route(Method::parse(method), &concrete(path), "").is_ok(), "{method} {path}");
             assert!(
                 pairs.iter().any(|(m, p)| m == method && p == path),
                 "{method} {path} is served but not in openapi/edge.yaml"
@@ -194,10 +312,75 @@ mod tests {
 
     #[test]
     fn option_routes_by_method() {
-        assert_eq!(route(Method::Get, "/v1/options/mail.host"), Ok(Route::GetOption("mail.host".into())));
-        assert_eq!(route(Method::Put, "/v1/options/mail.host"), Ok(Route::SetOption("mail.host".into())));
-        assert_eq!(route(Method::Delete, "/v1/options/mail.host"), Ok(Route::DeleteOption("mail.host".into())));
-        assert_eq!(route(Method::Get, "/v1/options"), Ok(Route::ListOptions));
+        assert_eq!(route(Method::Get, "/v1/options/mail.host", ""), Ok(Route::GetOption("mail.host".into())));
+        assert_eq!(route(Method::Put, "/v1/options/mail.host", ""), Ok(Route::SetOption("mail.host".into())));
+        assert_eq!(route(Method::Delete, "/v1/options/mail.host", ""), Ok(Route::DeleteOption("mail.host".into())));
+        assert_eq!(route(Method::Get, "/v1/options", ""), Ok(Route::ListOptions));
+    }
+
+    #[test]
+    fn scoped_map_routes_carry_their_scope() {
+        assert_eq!(route(Method::Get, "/v1/organizations/3/options", ""), Ok(Route::GetMap(Scope::Organization(3))));
+        assert_eq!(
+            route(Method::Put, "/v1/projects/4/options/a%20b", ""),
+            Ok(Route::SetMapKey(Scope::Project(4), "a b".into()))
+        );
+        assert_eq!(
+            route(Method::Get, "/v1/users/5/options", "project=6"),
+            Ok(Route::GetMap(Scope::UserInProject(5, 6)))
+        );
+        assert_eq!(
+            route(Method::Delete, "/v1/users/5/options/k", "organization=7&x=1"),
+            Ok(Route::DeleteMapKey(Scope::UserInOrganization(5, 7), "k".into()))
+        );
+        assert_eq!(route(Method::Get, "/v1/users/5/options", "").ok(), Some(Route::GetMap(Scope::User(5))));
+    }
+
+    #[test]
+    fn bad_ids_and_scopes_are_400_not_404() {
+        let cases = [
+            ("/v1/organizations/0/options", "", "invalid_id"),
+            ("/v1/projects/-1/options", "", "invalid_id"),
+            ("/v1/users/99999999999999999999/options", "", "invalid_id"),
+            ("/v1/users/1/options", "project=1&organization=2", "invalid_scope"),
+            ("/v1/users/1/options", "project=abc", "invalid_id"),
+            ("/v1/projects/x/ownership", "", "invalid_id"),
+            ("/v1/projects/1/event-hashes/last-processed", "ids=1,a", "invalid_id"),
+        ];
+        for (path, query, code) in cases {
+            assert_eq!(route(Method::Get, path, query).map_err(|e| e.code()), Err(code), "{path}?{query}");
+        }
+    }
+
+    #[test]
+    fn ownership_and_event_hash_routes() {
+        assert_eq!(route(Method::Put, "/v1/projects/9/ownership", ""), Ok(Route::PutOwnership(9)));
+        assert_eq!(route(Method::Post, "/v1/projects/9/owners", ""), Ok(Route::Owners(9)));
+        assert_eq!(
+            route(Method::Get, "/v1/projects/9/event-hashes/last-processed", "ids=3,1"),
+            Ok(Route::FetchLastEvents(9, vec![3, 1]))
+        );
+        assert_eq!(
+            route(Method::Post, "/v1/projects/9/event-hashes/last-processed", ""),
+            Ok(Route::RecordLastEvents(9))
+        );
+        assert!(Route::RecordLastEvents(9).is_write());
+        assert!(!Route::Owners(9).is_write(), "evaluating owners reads only");
+    }
+
+    #[test]
+    fn query_strings_decode_and_never_panic() {
+        assert_eq!(
+            parse_query("a=1&b=x+y&c=%C3%BC&d"),
+            Ok(vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("c".into(), "ü".into()),
+                ("d".into(), "".into())
+            ])
+        );
+        assert_eq!(parse_query("a=%FF").map_err(|e| e.code()), Err("invalid_body"));
+        assert_eq!(parse_query(""), Ok(vec![]));
     }
 
     #[test]
@@ -208,27 +391,27 @@ mod tests {
             (Method::Other, "/healthz"),
             (Method::Get, "/v1/admin/sync"),
         ] {
-            assert_eq!(route(m, p).map_err(|e| e.code()), Err("method_not_allowed"), "{m:?} {p}");
+            assert_eq!(route(m, p, "").map_err(|e| e.code()), Err("method_not_allowed"), "{m:?} {p}");
         }
     }
 
     #[test]
     fn unknown_paths_are_404() {
         for p in ["/", "/v1", "/v1/options/", "/v1/options/a/b", "/v2/options", "/healthz/x"] {
-            assert_eq!(route(Method::Get, p).map_err(|e| e.code()), Err("not_found"), "{p}");
+            assert_eq!(route(Method::Get, p, "").map_err(|e| e.code()), Err("not_found"), "{p}");
         }
     }
 
     #[test]
     fn names_are_percent_decoded() {
-        assert_eq!(route(Method::Get, "/v1/options/sentry%3Aa%20b"), Ok(Route::GetOption("sentry:a b".into())));
-        assert_eq!(route(Method::Get, "/v1/options/%C3%BC"), Ok(Route::GetOption("ü".into())));
+        assert_eq!(route(Method::Get, "/v1/options/sentry%3Aa%20b", ""), Ok(Route::GetOption("sentry:a b".into())));
+        assert_eq!(route(Method::Get, "/v1/options/%C3%BC", ""), Ok(Route::GetOption("ü".into())));
     }
 
     #[test]
     fn broken_escapes_are_invalid_not_panics() {
         for p in ["/v1/options/%", "/v1/options/%zz", "/v1/options/%C3", "/v1/options/%FF%FE", "/v1/options/%E2%82"] {
-            assert_eq!(route(Method::Get, p).map_err(|e| e.code()), Err("invalid_body"), "{p}");
+            assert_eq!(route(Method::Get, p, "").map_err(|e| e.code()), Err("invalid_body"), "{p}");
         }
     }
 

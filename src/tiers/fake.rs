@@ -5,10 +5,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use super::{Clock, DurableStore, NetworkCache, TierError};
+use super::{Changes, Clock, DurableStore, NetworkCache, TierError};
 use crate::core::lifecycle::Millis;
+use crate::core::scope::{Id, Scope};
 use crate::core::slot::{Slot, Versioned};
 
 /// How a fake answers its next calls.
@@ -93,7 +94,9 @@ pub struct FakeOrigin {
     pub version: Cell<u64>,
     pub mode: Cell<Mode>,
     pub calls: Cell<u32>,
-    /// Unix seconds of each write, for `options_updated_since`.
+    pub maps: RefCell<HashMap<Scope, Versioned>>,
+    pub ownership: RefCell<HashMap<Id, Versioned>>,
+    /// Unix seconds of each write, for `changes_since`.
     pub written_at: RefCell<HashMap<String, u64>>,
     pub now_secs: Cell<u64>,
 }
@@ -145,23 +148,106 @@ impl DurableStore for FakeOrigin {
         Ok(Versioned::absent(v))
     }
 
-    async fn options_updated_since(&self, since: u64) -> Result<Vec<(String, Versioned)>, TierError> {
+    async fn changes_since(&self, since: u64) -> Result<Changes, TierError> {
         self.enter()?;
         self.garbage()?;
         let written = self.written_at.borrow();
-        let mut out: Vec<_> = self
+        let recent = |key: &String| written.get(key).is_some_and(|t| *t >= since);
+        let mut options: Vec<_> = self
             .options
             .borrow()
             .iter()
-            .filter(|(name, _)| written.get(*name).is_some_and(|t| *t >= since))
-            .map(|(name, v)| (name.clone(), v.clone()))
+            .filter(|(name, _)| recent(name))
+            .map(|(n, v)| (n.clone(), v.clone()))
             .collect();
-        out.sort_by_key(|(_, v)| v.version);
-        Ok(out)
+        options.sort_by_key(|(_, v)| v.version);
+        let maps = self
+            .maps
+            .borrow()
+            .iter()
+            .filter(|(scope, _)| recent(&scope.key_suffix()))
+            .map(|(s, v)| (*s, v.clone()))
+            .collect();
+        let ownership = self
+            .ownership
+            .borrow()
+            .iter()
+            .filter(|(project, _)| recent(&format!("own:{project}")))
+            .map(|(p, v)| (*p, v.clone()))
+            .collect();
+        Ok(Changes { options, maps, ownership })
+    }
+
+    async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        Ok(self.maps.borrow().get(scope).cloned().unwrap_or_else(|| Versioned::present(json!({}), 0)))
+    }
+
+    async fn put_map_key(&self, scope: &Scope, key: &str, value: &Value) -> Result<Versioned, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        Ok(self.write_map(scope, |map| {
+            map.insert(key.to_string(), value.clone());
+        }))
+    }
+
+    async fn delete_map_key(&self, scope: &Scope, key: &str) -> Result<Option<Versioned>, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        let held = self.maps.borrow().get(scope).and_then(|m| m.value().map(|v| v.get(key).is_some())).unwrap_or(false);
+        if !held {
+            return Ok(None);
+        }
+        Ok(Some(self.write_map(scope, |map| {
+            map.remove(key);
+        })))
+    }
+
+    async fn get_ownership(&self, project: Id) -> Result<Versioned, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        Ok(self.ownership.borrow().get(&project).cloned().unwrap_or(Versioned::absent(0)))
+    }
+
+    async fn put_ownership(&self, project: Id, record: &Value) -> Result<Versioned, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        let v = self.next_version(&format!("own:{project}"));
+        let stored = Versioned::present(record.clone(), v);
+        self.ownership.borrow_mut().insert(project, stored.clone());
+        Ok(stored)
+    }
+
+    async fn delete_ownership(&self, project: Id) -> Result<Versioned, TierError> {
+        self.enter()?;
+        self.garbage()?;
+        let v = self.next_version(&format!("own:{project}"));
+        self.ownership.borrow_mut().insert(project, Versioned::absent(v));
+        Ok(Versioned::absent(v))
     }
 }
 
 impl FakeOrigin {
+    fn next_version(&self, written_key: &str) -> u64 {
+        let v = self.version.get() + 1;
+        self.version.set(v);
+        self.written_at.borrow_mut().insert(written_key.to_string(), self.now_secs.get());
+        v
+    }
+
+    fn write_map(&self, scope: &Scope, change: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Versioned {
+        let mut map = match self.maps.borrow().get(scope).and_then(|m| m.value().cloned()) {
+            Some(Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        change(&mut map);
+        let v = self.next_version(&scope.key_suffix());
+        let stored = Versioned::present(Value::Object(map), v);
+        self.maps.borrow_mut().insert(*scope, stored.clone());
+        stored
+    }
+
     /// Whether the origin holds a value for `name`.
     pub fn holds(&self, name: &str) -> Option<Value> {
         match self.options.borrow().get(name).map(|v| v.slot.clone()) {

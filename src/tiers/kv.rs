@@ -35,4 +35,23 @@ impl NetworkCache for WorkersKv {
     async fn delete(&self, key: &str) -> Result<(), TierError> {
         self.0.delete(key).await.map_err(kv_error)
     }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, TierError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(KV_BULK_LIMIT) {
+            match self.0.get_bulk(chunk).text().await {
+                Ok(mut found) => out.extend(chunk.iter().map(|k| found.remove(k).flatten())),
+                // A runtime without bulk reads: one read per key.
+                Err(_) => {
+                    for key in chunk {
+                        out.push(self.get(key).await?);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
 }
+
+/// Most keys one KV bulk read takes.
+const KV_BULK_LIMIT: usize = 100;

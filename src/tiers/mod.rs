@@ -20,7 +20,10 @@ pub mod origin;
 
 use serde_json::Value;
 
+pub use origin_wire::Changes;
+
 use crate::core::lifecycle::Millis;
+use crate::core::scope::{Id, Scope};
 use crate::core::slot::Versioned;
 
 /// How a call to KV or the origin failed. A 404 from the origin is not a
@@ -52,6 +55,15 @@ pub trait NetworkCache {
     async fn put(&self, key: &str, value: String, expiration_ttl_secs: u64) -> Result<(), TierError>;
     /// Removes `key`.
     async fn delete(&self, key: &str) -> Result<(), TierError>;
+    /// The texts of many keys, aligned with `keys`. Implementations use a
+    /// bulk read where the store has one (KV: at most 100 keys per call).
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, TierError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.get(key).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// The origin API for registered options (API.md "Origin contract").
@@ -65,7 +77,20 @@ pub trait DurableStore {
     /// tombstone's, or 0, when there was nothing to delete).
     async fn delete_option(&self, name: &str) -> Result<Versioned, TierError>;
     /// Everything written or deleted since `since` (Unix seconds).
-    async fn options_updated_since(&self, since: u64) -> Result<Vec<(String, Versioned)>, TierError>;
+    async fn changes_since(&self, since: u64) -> Result<Changes, TierError>;
+    /// A whole option map (empty with version 0 when nothing was ever set).
+    async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError>;
+    /// Sets one key; answers the whole map after the write.
+    async fn put_map_key(&self, scope: &Scope, key: &str, value: &Value) -> Result<Versioned, TierError>;
+    /// Unsets one key; answers the whole map after the write, or `None` when
+    /// the key was not set.
+    async fn delete_map_key(&self, scope: &Scope, key: &str) -> Result<Option<Versioned>, TierError>;
+    /// A project's ownership record, or absent.
+    async fn get_ownership(&self, project: Id) -> Result<Versioned, TierError>;
+    /// Replaces a project's ownership record (`{raw, fallthrough, auto_assignment, is_active}`).
+    async fn put_ownership(&self, project: Id, record: &Value) -> Result<Versioned, TierError>;
+    /// Removes a project's ownership record; answers absent with the delete's version.
+    async fn delete_ownership(&self, project: Id) -> Result<Versioned, TierError>;
 }
 
 /// The time, handed to the core (which never reads a clock itself).

@@ -11,7 +11,8 @@ use serde_json::Value;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use super::origin_wire::{self, encode_segment};
-use super::{DurableStore, TierError};
+use super::{Changes, DurableStore, TierError};
+use crate::core::scope::{Id, Scope};
 use crate::core::slot::Versioned;
 
 /// A client of the origin API for one request.
@@ -90,8 +91,42 @@ impl DurableStore for OriginClient {
         origin_wire::option_delete(status, &body)
     }
 
-    async fn options_updated_since(&self, since: u64) -> Result<Vec<(String, Versioned)>, TierError> {
+    async fn changes_since(&self, since: u64) -> Result<Changes, TierError> {
         let (status, body) = self.call(Method::Get, &format!("/options?updated_since={since}"), None).await?;
-        origin_wire::options_updated_since(status, &body)
+        origin_wire::changes(status, &body)
+    }
+
+    async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError> {
+        let (status, body) = self.call(Method::Get, &scope.origin_path(None), None).await?;
+        origin_wire::map_answer(status, &body)
+    }
+
+    async fn put_map_key(&self, scope: &Scope, key: &str, value: &Value) -> Result<Versioned, TierError> {
+        let body = serde_json::json!({ "value": value }).to_string();
+        let path = scope.origin_path(Some(&encode_segment(key)));
+        let (status, text) = self.call(Method::Put, &path, Some(body)).await?;
+        origin_wire::map_answer(status, &text)
+    }
+
+    async fn delete_map_key(&self, scope: &Scope, key: &str) -> Result<Option<Versioned>, TierError> {
+        let path = scope.origin_path(Some(&encode_segment(key)));
+        let (status, body) = self.call(Method::Delete, &path, None).await?;
+        origin_wire::map_delete(status, &body)
+    }
+
+    async fn get_ownership(&self, project: Id) -> Result<Versioned, TierError> {
+        let (status, body) = self.call(Method::Get, &format!("/projects/{project}/ownership"), None).await?;
+        origin_wire::ownership_get(status, &body)
+    }
+
+    async fn put_ownership(&self, project: Id, record: &Value) -> Result<Versioned, TierError> {
+        let path = format!("/projects/{project}/ownership");
+        let (status, body) = self.call(Method::Put, &path, Some(record.to_string())).await?;
+        origin_wire::ownership_put(status, &body)
+    }
+
+    async fn delete_ownership(&self, project: Id) -> Result<Versioned, TierError> {
+        let (status, body) = self.call(Method::Delete, &format!("/projects/{project}/ownership"), None).await?;
+        origin_wire::ownership_delete(status, &body)
     }
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::TierError;
+use crate::core::scope::{Id, Scope};
 use crate::core::slot::Versioned;
 
 /// Longest error body quoted back in a `TierError` (and so in logs).
@@ -37,6 +38,55 @@ struct UpdatedSince {
     options: Vec<OptionRecord>,
     #[serde(default)]
     deleted: Vec<DeletedRecord>,
+    #[serde(default)]
+    maps: Vec<MapChange>,
+    #[serde(default)]
+    ownership: Vec<OwnershipChange>,
+    #[serde(default)]
+    ownership_deleted: Vec<OwnershipDeleted>,
+}
+
+#[derive(Deserialize)]
+struct MapAnswer {
+    values: serde_json::Map<String, Value>,
+    version: u64,
+}
+
+#[derive(Deserialize)]
+struct MapChange {
+    scope: String,
+    id: u64,
+    #[serde(default)]
+    project: Option<u64>,
+    #[serde(default)]
+    organization: Option<u64>,
+    values: serde_json::Map<String, Value>,
+    version: u64,
+}
+
+#[derive(Deserialize)]
+struct OwnershipChange {
+    project: u64,
+    #[serde(flatten)]
+    record: Value,
+}
+
+#[derive(Deserialize)]
+struct OwnershipDeleted {
+    project: u64,
+    version: u64,
+}
+
+/// Everything the origin changed since a moment: what the sync job
+/// re-writes into KV.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Options written (present) or deleted (absent).
+    pub options: Vec<(String, Versioned)>,
+    /// Whole option maps with any write.
+    pub maps: Vec<(Scope, Versioned)>,
+    /// Ownership records written (present) or deleted (absent).
+    pub ownership: Vec<(Id, Versioned)>,
 }
 
 /// Parses the answer to `GET /options/{name}`: 200 a record, 404 absent.
@@ -74,23 +124,110 @@ pub fn option_delete(status: u16, body: &str) -> Result<Versioned, TierError> {
 }
 
 /// Parses the answer to `GET /options?updated_since=…`: written options
-/// as present, deleted ones (when the origin reports them) as absent.
-pub fn options_updated_since(status: u16, body: &str) -> Result<Vec<(String, Versioned)>, TierError> {
+/// as present, deleted ones as absent, and (when the origin reports them)
+/// option maps and ownership records. An entry that breaks the contract
+/// is skipped rather than failing the whole feed.
+pub fn changes(status: u16, body: &str) -> Result<Changes, TierError> {
     if status != 200 {
         return Err(unexpected(status, body));
     }
     let parsed: UpdatedSince = serde_json::from_str(body).map_err(garbage)?;
-    let mut out = Vec::with_capacity(parsed.options.len() + parsed.deleted.len());
+    let mut out = Changes::default();
     for record in parsed.options {
-        if record.value.is_null() {
-            return Err(TierError::Garbage(format!("option {:?} has a null value", record.name)));
+        if !record.value.is_null() {
+            out.options.push((record.name, Versioned::present(record.value, record.version)));
         }
-        out.push((record.name, Versioned::present(record.value, record.version)));
     }
     for record in parsed.deleted {
-        out.push((record.name, Versioned::absent(record.version)));
+        out.options.push((record.name, Versioned::absent(record.version)));
+    }
+    for change in parsed.maps {
+        let scope = match (change.scope.as_str(), change.project, change.organization) {
+            ("organization", _, _) => Scope::Organization(change.id),
+            ("project", _, _) => Scope::Project(change.id),
+            ("user", None, None) => Scope::User(change.id),
+            ("user", Some(p), None) => Scope::UserInProject(change.id, p),
+            ("user", None, Some(o)) => Scope::UserInOrganization(change.id, o),
+            _ => continue,
+        };
+        out.maps.push((scope, Versioned::present(Value::Object(change.values), change.version)));
+    }
+    for change in parsed.ownership {
+        if let Ok(entry) = ownership_record(&change.record.to_string()) {
+            out.ownership.push((change.project, entry));
+        }
+    }
+    for change in parsed.ownership_deleted {
+        out.ownership.push((change.project, Versioned::absent(change.version)));
     }
     Ok(out)
+}
+
+/// Parses `{values, version}`: the answer to every option-map call.
+pub fn map_answer(status: u16, body: &str) -> Result<Versioned, TierError> {
+    if status != 200 {
+        return Err(unexpected(status, body));
+    }
+    let answer: MapAnswer = serde_json::from_str(body).map_err(garbage)?;
+    if answer.values.values().any(Value::is_null) {
+        return Err(TierError::Garbage("an option map holds a null value".into()));
+    }
+    Ok(Versioned::present(Value::Object(answer.values), answer.version))
+}
+
+/// Parses the answer to `DELETE …/options/{key}`: the map after the delete,
+/// or `None` when the key was not set (404; the map is then unknown).
+pub fn map_delete(status: u16, body: &str) -> Result<Option<Versioned>, TierError> {
+    match status {
+        404 => Ok(None),
+        _ => map_answer(status, body).map(Some),
+    }
+}
+
+/// Parses the answer to `GET /projects/{id}/ownership`: the record, or absent.
+pub fn ownership_get(status: u16, body: &str) -> Result<Versioned, TierError> {
+    match status {
+        200 => ownership_record(body),
+        404 => Ok(Versioned::absent(tombstone_version(body))),
+        _ => Err(unexpected(status, body)),
+    }
+}
+
+/// Parses the answer to `PUT /projects/{id}/ownership`.
+pub fn ownership_put(status: u16, body: &str) -> Result<Versioned, TierError> {
+    match status {
+        200 | 201 => ownership_record(body),
+        _ => Err(unexpected(status, body)),
+    }
+}
+
+/// Parses the answer to `DELETE /projects/{id}/ownership` (404: nothing to delete).
+pub fn ownership_delete(status: u16, body: &str) -> Result<Versioned, TierError> {
+    option_delete(status, body)
+}
+
+/// An ownership record is kept as the origin's JSON, after checking the
+/// fields the edge relies on: `raw` text, three flags, a version.
+fn ownership_record(body: &str) -> Result<Versioned, TierError> {
+    #[derive(Deserialize)]
+    struct Record {
+        raw: String,
+        fallthrough: bool,
+        auto_assignment: bool,
+        is_active: bool,
+        version: u64,
+        #[serde(default)]
+        updated_at: Option<u64>,
+    }
+    let r: Record = serde_json::from_str(body).map_err(garbage)?;
+    let record = serde_json::json!({
+        "raw": r.raw,
+        "fallthrough": r.fallthrough,
+        "auto_assignment": r.auto_assignment,
+        "is_active": r.is_active,
+        "updated_at": r.updated_at,
+    });
+    Ok(Versioned::present(record, r.version))
 }
 
 /// Percent-encodes a path segment: everything but unreserved characters,
@@ -198,12 +335,48 @@ mod tests {
     }
 
     #[test]
-    fn updated_since_lists_writes_and_deletes() {
-        let body = r#"{"options":[{"name":"a","value":1,"version":3,"updated_at":1}],"deleted":[{"name":"b","version":4,"updated_at":1}]}"#;
+    fn change_feed_lists_writes_and_deletes_of_every_kind() {
+        let body = r#"{"options":[{"name":"a","value":1,"version":3,"updated_at":1}],
+            "deleted":[{"name":"b","version":4,"updated_at":1}],
+            "maps":[{"scope":"user","id":2,"project":5,"values":{"k":1},"version":6,"updated_at":1},
+                    {"scope":"galaxy","id":1,"values":{},"version":7,"updated_at":1}],
+            "ownership":[{"project":9,"raw":"path:* #t","fallthrough":true,"auto_assignment":false,"is_active":true,"version":8,"updated_at":1}],
+            "ownership_deleted":[{"project":10,"version":11,"updated_at":1}]}"#;
+        let changes = changes(200, body).expect("parses");
         assert_eq!(
-            options_updated_since(200, body),
-            Ok(vec![("a".into(), Versioned::present(json!(1), 3)), ("b".into(), Versioned::absent(4))])
+            changes.options,
+            vec![("a".into(), Versioned::present(json!(1), 3)), ("b".into(), Versioned::absent(4))]
         );
-        assert!(options_updated_since(200, r#"{"opts":[]}"#).is_err());
+        assert_eq!(changes.maps, vec![(Scope::UserInProject(2, 5), Versioned::present(json!({"k": 1}), 6))]);
+        assert_eq!(changes.ownership.len(), 2);
+        assert_eq!(changes.ownership[1], (10, Versioned::absent(11)));
+        assert!(matches!(super::changes(200, r#"{"opts":[]}"#), Err(TierError::Garbage(_))));
+    }
+
+    #[test]
+    fn map_answers_must_be_objects_without_nulls() {
+        assert_eq!(
+            map_answer(200, r#"{"values":{"a":[1]},"version":2}"#),
+            Ok(Versioned::present(json!({"a": [1]}), 2))
+        );
+        for body in [r#"{"values":[],"version":1}"#, r#"{"values":{"a":null},"version":1}"#, r#"{"values":{}}"#, "x"] {
+            assert!(map_answer(200, body).is_err(), "{body}");
+        }
+        assert_eq!(map_delete(404, ""), Ok(None));
+        assert!(map_answer(500, "").is_err());
+    }
+
+    #[test]
+    fn ownership_records_are_checked_and_absent_on_404() {
+        let body = r#"{"raw":"path:* #t","fallthrough":false,"auto_assignment":true,"is_active":true,"version":5,"updated_at":9}"#;
+        let entry = ownership_get(200, body).expect("record");
+        assert_eq!(entry.version, 5);
+        assert_eq!(entry.value().map(|v| v["fallthrough"].clone()), Some(json!(false)));
+        assert_eq!(ownership_get(404, r#"{"version":6}"#), Ok(Versioned::absent(6)));
+        assert!(ownership_get(
+            200,
+            r#"{"raw":1,"fallthrough":true,"auto_assignment":true,"is_active":true,"version":1}"#
+        )
+        .is_err());
     }
 }

@@ -71,6 +71,10 @@ impl World {
         block_on(self.options.delete(&self.cache, &self.io(), name))
     }
 
+    fn maps_and_ownership(&self) -> crate::core::sync::KindPolicies {
+        crate::core::sync::KindPolicies { maps: Policy::DEFAULT, ownership: Policy::DEFAULT }
+    }
+
     /// Forget isolate memory, as a new isolate would.
     fn new_isolate(&self) {
         self.cache.clear_memory();
@@ -386,8 +390,9 @@ fn sync_rewrites_kv_with_values_written_straight_to_the_origin() {
     w.origin.store("foo", json!("bypassed"));
     w.new_isolate();
     assert_eq!(w.get("foo").value, json!("bar"), "KV is out of date before the sync");
-    let synced = block_on(w.options.sync(&w.cache, &w.io(), 4_000)).expect("sync");
-    assert_eq!(synced, 1);
+    let synced =
+        block_on(crate::core::sync::sync(&w.options, &w.maps_and_ownership(), &w.cache, &w.io(), 4_000)).expect("sync");
+    assert_eq!(synced.options, 1);
     w.new_isolate();
     let read = w.get("foo");
     assert_eq!((read.value, read.source), (json!("bypassed"), Source::Kv));
@@ -397,6 +402,7 @@ fn sync_rewrites_kv_with_values_written_straight_to_the_origin() {
 fn sync_with_origin_down_is_a_clear_error() {
     let w = World::new();
     w.origin.mode.set(Mode::Down);
-    let err = block_on(w.options.sync(&w.cache, &w.io(), 0)).expect_err("down");
+    let err =
+        block_on(crate::core::sync::sync(&w.options, &w.maps_and_ownership(), &w.cache, &w.io(), 0)).expect_err("down");
     assert_eq!(err.code(), "unavailable");
 }

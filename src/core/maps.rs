@@ -1,0 +1,163 @@
+//! Option maps per organization, project and user (DESIGN.md "Option maps").
+//!
+//! The whole map of a scope is the cached value: a read of one key is a read
+//! of the map. A write goes to the origin, which answers with the whole map
+//! after the write, and that map replaces the cached one in isolate memory
+//! and KV (the original design reloads the map on every save and delete).
+//! Unlike options, a map has no default to fall back to: when nothing is
+//! cached and the stores fail, the read fails clearly (`unavailable`).
+
+use serde_json::{Map, Value};
+
+use super::error::Error;
+use super::key::CacheKey;
+use super::lifecycle::Policy;
+use super::scope::Scope;
+use super::source::Source;
+use super::tiered::{origin_write_error, read_failure_error, TieredCache};
+use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
+
+/// Longest key accepted in an option map, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// A map as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRead {
+    /// Every key set in the scope.
+    pub values: Map<String, Value>,
+    /// The tier that answered.
+    pub source: Source,
+    /// The origin version of the map.
+    pub version: u64,
+}
+
+/// The outcome of a write the origin accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapWrite {
+    /// The whole map after the write.
+    pub values: Map<String, Value>,
+    /// The origin version of the map after the write.
+    pub version: u64,
+    /// Whether KV took the new map (if not, the sync job repairs it).
+    pub cache_updated: bool,
+}
+
+/// The option maps of every scope, with one ttl/grace for all of them.
+pub struct OptionMaps {
+    policy: Policy,
+}
+
+impl OptionMaps {
+    /// Maps cached with `policy`.
+    pub fn new(policy: Policy) -> Self {
+        OptionMaps { policy }
+    }
+
+    /// The lifecycle policy of cached maps.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// The whole map of `scope`.
+    ///
+    /// # Errors
+    /// `unavailable` / `origin_timeout` when nothing is cached and the
+    /// stores fail.
+    pub async fn get<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, scope: &Scope) -> Result<MapRead, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let key = CacheKey::map(scope);
+        let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_map(scope)).await;
+        let read = read.map_err(read_failure_error)?;
+        Ok(MapRead { values: as_map(read.entry.value()), source: read.source, version: read.entry.version })
+    }
+
+    /// Sets `key` to `value` in `scope`: origin first, then the caches take
+    /// the whole map the origin answers.
+    pub async fn set<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        scope: &Scope,
+        key: &str,
+        value: Value,
+    ) -> Result<MapWrite, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        check_key(key)?;
+        if value.is_null() {
+            return Err(Error::InvalidType("null is not a value; DELETE the key to unset it".into()));
+        }
+        let map = io.origin.put_map_key(scope, key, &value).await.map_err(origin_write_error)?;
+        self.store(cache, io, scope, map).await
+    }
+
+    /// Unsets `key` in `scope`. Unsetting a key that is not set succeeds;
+    /// the caches then take the map as the origin has it.
+    pub async fn delete<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        scope: &Scope,
+        key: &str,
+    ) -> Result<MapWrite, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        check_key(key)?;
+        let map = match io.origin.delete_map_key(scope, key).await.map_err(origin_write_error)? {
+            Some(map) => map,
+            // Not set at the origin: whatever is cached may be behind, so
+            // take the map as the origin has it now.
+            None => io.origin.get_map(scope).await.map_err(origin_write_error)?,
+        };
+        self.store(cache, io, scope, map).await
+    }
+
+    async fn store<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        scope: &Scope,
+        map: super::slot::Versioned,
+    ) -> Result<MapWrite, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let values = as_map(map.value());
+        let version = map.version;
+        let cache_updated = cache.after_write(&CacheKey::map(scope), map, self.policy, io.kv, io.clock).await;
+        Ok(MapWrite { values, version, cache_updated })
+    }
+}
+
+/// Checks a map key from the world.
+pub fn check_key(key: &str) -> Result<(), Error> {
+    if key.is_empty() {
+        return Err(Error::InvalidBody("the key must not be empty".into()));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::InvalidBody(format!("the key is {} bytes; the limit is {MAX_KEY_BYTES}", key.len())));
+    }
+    Ok(())
+}
+
+fn as_map(value: Option<&Value>) -> Map<String, Value> {
+    match value {
+        Some(Value::Object(map)) => map.clone(),
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

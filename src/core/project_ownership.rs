@@ -1,0 +1,200 @@
+//! Project ownership records through the tiers (DESIGN.md "Project
+//! ownership"), and owners of an event computed at the edge.
+//!
+//! Most projects have no ownership record, so "absent" is cached like a
+//! record (negative cache): a project without rules costs the origin one
+//! call, then none until the entry expires. A write caches the new record; a
+//! delete caches "absent" (the original design's save/delete signals).
+//!
+//! The rules text is parsed at the edge (`ownership::grammar`): a write
+//! with a grammar error is refused before it reaches the origin, and a
+//! record written around the edge with bad rules is served with
+//! `schema: null` and the error, and matches no rule.
+
+use serde_json::{json, Value};
+
+use super::error::Error;
+use super::key::CacheKey;
+use super::lifecycle::Policy;
+use super::ownership::{evaluate, event_from_json, parse_rules, schema, Evaluation, Rule};
+use super::scope::Id;
+use super::source::Source;
+use super::tiered::{origin_write_error, read_failure_error, TieredCache};
+use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
+
+/// What a caller may write: the rules text and three flags.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct OwnershipInput {
+    /// The rules text, one rule a line.
+    pub raw: String,
+    /// Owners are "everyone" when no rule matches (default true).
+    #[serde(default)]
+    pub fallthrough: Option<bool>,
+    /// The owner of the last matching rule is auto-assigned (default false).
+    #[serde(default)]
+    pub auto_assignment: Option<bool>,
+    /// Whether the rules apply at all (default true).
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+/// A read: the record as the API shows it (`None`: the project has none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnershipRead {
+    /// `{raw, schema, fallthrough, auto_assignment, is_active, version, updated_at}` or none.
+    pub record: Option<Value>,
+    /// The tier that answered.
+    pub source: Source,
+}
+
+/// Owners of an event, and the tier that answered for the rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnersAnswer {
+    /// Owners, matched rules, auto-assignee.
+    pub evaluation: Evaluation,
+    /// The tier that answered for the ownership record.
+    pub source: Source,
+}
+
+/// Project ownership records, cached with one ttl/grace.
+pub struct ProjectOwnership {
+    policy: Policy,
+}
+
+impl ProjectOwnership {
+    /// Records cached with `policy`.
+    pub fn new(policy: Policy) -> Self {
+        ProjectOwnership { policy }
+    }
+
+    /// The project's record, or none.
+    ///
+    /// # Errors
+    /// `unavailable` / `origin_timeout` when nothing is cached and the stores fail.
+    pub async fn get<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+    ) -> Result<OwnershipRead, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let key = CacheKey::ownership(project);
+        let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await;
+        let read = read.map_err(read_failure_error)?;
+        Ok(OwnershipRead { record: read.entry.value().map(|r| view(r, read.entry.version)), source: read.source })
+    }
+
+    /// Replaces the project's record: rules checked here, then the origin,
+    /// then the caches. Returns the stored record and whether KV took it.
+    ///
+    /// # Errors
+    /// `invalid_rules` naming the line and column; origin failures as for
+    /// every write (nothing changes).
+    pub async fn put<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+        input: OwnershipInput,
+    ) -> Result<(Value, bool), Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        parse_rules(&input.raw).map_err(Error::from)?;
+        let record = json!({
+            "raw": input.raw,
+            "fallthrough": input.fallthrough.unwrap_or(true),
+            "auto_assignment": input.auto_assignment.unwrap_or(false),
+            "is_active": input.is_active.unwrap_or(true),
+        });
+        let stored = io.origin.put_ownership(project, &record).await.map_err(origin_write_error)?;
+        let shown = stored.value().map(|r| view(r, stored.version)).unwrap_or(Value::Null);
+        let key = CacheKey::ownership(project);
+        let cache_updated = cache.after_write(&key, stored, self.policy, io.kv, io.clock).await;
+        Ok((shown, cache_updated))
+    }
+
+    /// Removes the project's record; the caches learn "absent".
+    /// Returns whether KV took it.
+    pub async fn delete<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, project: Id) -> Result<bool, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let gone = io.origin.delete_ownership(project).await.map_err(origin_write_error)?;
+        let key = CacheKey::ownership(project);
+        Ok(cache.after_write(&key, gone, self.policy, io.kv, io.clock).await)
+    }
+
+    /// The owners of `event` under the project's (cached) rules. A project
+    /// with no record has no rules and falls through to everyone, as in the
+    /// original design; an inactive record matches no rule.
+    ///
+    /// # Errors
+    /// `invalid_body` for an event that is not a JSON object; read failures
+    /// as for `get`.
+    pub async fn owners<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+        event: &Value,
+    ) -> Result<OwnersAnswer, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let event = event_from_json(event)?;
+        let key = CacheKey::ownership(project);
+        let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await;
+        let read = read.map_err(read_failure_error)?;
+        let (rules, fallthrough, auto_assignment) = match read.entry.value() {
+            None => (Vec::new(), true, false),
+            Some(record) => {
+                let active = record["is_active"].as_bool().unwrap_or(true);
+                let rules: Vec<Rule> = if active { rules_of(record).unwrap_or_default() } else { Vec::new() };
+                let fallthrough = record["fallthrough"].as_bool().unwrap_or(true);
+                (rules, fallthrough, record["auto_assignment"].as_bool().unwrap_or(false))
+            }
+        };
+        Ok(OwnersAnswer { evaluation: evaluate(&rules, &event, fallthrough, auto_assignment), source: read.source })
+    }
+}
+
+fn rules_of(record: &Value) -> Result<Vec<Rule>, Error> {
+    parse_rules(record["raw"].as_str().unwrap_or("")).map_err(Error::from)
+}
+
+/// The record as the API shows it: the stored fields plus the parsed schema.
+fn view(record: &Value, version: u64) -> Value {
+    let (schema_value, schema_error) = match rules_of(record) {
+        Ok(rules) => (schema(&rules), Value::Null),
+        Err(e) => (Value::Null, Value::String(e.to_string())),
+    };
+    let mut shown = json!({
+        "raw": record["raw"],
+        "schema": schema_value,
+        "fallthrough": record["fallthrough"],
+        "auto_assignment": record["auto_assignment"],
+        "is_active": record["is_active"],
+        "version": version,
+        "updated_at": record["updated_at"],
+    });
+    if !schema_error.is_null() {
+        if let Value::Object(map) = &mut shown {
+            map.insert("schema_error".into(), schema_error);
+        }
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests;

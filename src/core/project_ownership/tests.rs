@@ -1,0 +1,130 @@
+//! Ownership records through the tiers, with fakes that fail on command.
+
+use futures::executor::block_on;
+use serde_json::json;
+
+use super::*;
+use crate::core::memory::Limits;
+use crate::core::ownership::{Owner, Owners};
+use crate::core::slot::Versioned;
+use crate::tiers::fake::{FakeKv, FakeOrigin, ManualClock, Mode};
+
+struct World {
+    ownership: ProjectOwnership,
+    cache: TieredCache,
+    kv: FakeKv,
+    origin: FakeOrigin,
+    clock: ManualClock,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            ownership: ProjectOwnership::new(Policy::from_secs(10, 60)),
+            cache: TieredCache::new(Limits::default(), 300),
+            kv: FakeKv::default(),
+            origin: FakeOrigin::default(),
+            clock: ManualClock::at(9_000_000),
+        }
+    }
+
+    fn io(&self) -> Io<'_, FakeKv, FakeOrigin, ManualClock> {
+        Io { kv: &self.kv, origin: &self.origin, clock: &self.clock }
+    }
+
+    fn get(&self, project: Id) -> Result<OwnershipRead, Error> {
+        block_on(self.ownership.get(&self.cache, &self.io(), project))
+    }
+
+    fn put(&self, project: Id, raw: &str) -> Result<(Value, bool), Error> {
+        let input = OwnershipInput { raw: raw.into(), fallthrough: None, auto_assignment: Some(true), is_active: None };
+        block_on(self.ownership.put(&self.cache, &self.io(), project, input))
+    }
+
+    fn owners(&self, project: Id, event: Value) -> Result<OwnersAnswer, Error> {
+        block_on(self.ownership.owners(&self.cache, &self.io(), project, &event))
+    }
+}
+
+#[test]
+fn absent_record_is_negatively_cached_in_memory_and_kv() {
+    let w = World::new();
+    assert_eq!(w.get(1).expect("read").record, None);
+    assert_eq!(w.get(1).expect("read").source, Source::Local);
+    w.cache.clear_memory();
+    assert_eq!(w.get(1).expect("read").source, Source::Kv);
+    assert_eq!(w.origin.calls.get(), 1);
+    assert_eq!(w.cache.stats().negative_hits, 3);
+}
+
+#[test]
+fn grammar_errors_never_reach_the_origin() {
+    let w = World::new();
+    let err = w.put(1, "path:src/* #team\nbogus:x #t").expect_err("refused");
+    assert_eq!(err.code(), "invalid_rules");
+    assert!(err.to_string().contains("line 2"), "{err}");
+    assert_eq!(w.origin.calls.get(), 0);
+}
+
+#[test]
+fn written_record_is_served_with_its_schema_and_drives_owners() {
+    let w = World::new();
+    let (stored, cache_updated) = w.put(2, "path:src/* #backend\nurl:*/checkout/* alice@example.com").expect("put");
+    assert!(cache_updated);
+    assert_eq!(stored["schema"]["rules"].as_array().map(Vec::len), Some(2));
+    let calls = w.origin.calls.get();
+    let answer = w.owners(2, json!({"stacktrace": {"frames": [{"filename": "src/a.py"}]}})).expect("owners");
+    assert_eq!(answer.source, Source::Local);
+    assert_eq!(answer.evaluation.owners, Owners::Owners(vec![Owner::Team("backend".into())]));
+    assert_eq!(answer.evaluation.auto_assign, Some(Owner::Team("backend".into())));
+    assert_eq!(w.origin.calls.get(), calls, "owners came from the cached record");
+}
+
+#[test]
+fn project_without_record_falls_through_to_everyone() {
+    let w = World::new();
+    let answer = w.owners(3, json!({"request": {"url": "https://x"}})).expect("owners");
+    assert_eq!(answer.evaluation.owners, Owners::Everyone);
+    assert_eq!(answer.evaluation.auto_assign, None);
+}
+
+#[test]
+fn inactive_record_matches_no_rule() {
+    let w = World::new();
+    let input = OwnershipInput {
+        raw: "path:* #t".into(),
+        fallthrough: Some(false),
+        auto_assignment: None,
+        is_active: Some(false),
+    };
+    block_on(w.ownership.put(&w.cache, &w.io(), 4, input)).expect("put");
+    let answer = w.owners(4, json!({"stacktrace": {"frames": [{"filename": "a"}]}})).expect("owners");
+    assert_eq!(answer.evaluation.owners, Owners::Owners(vec![]));
+}
+
+#[test]
+fn rules_written_around_the_edge_that_do_not_parse_are_shown_with_the_error() {
+    let w = World::new();
+    let record = json!({"raw": "nonsense", "fallthrough": true, "auto_assignment": false, "is_active": true});
+    w.origin.ownership.borrow_mut().insert(5, Versioned::present(record, 9));
+    let read = w.get(5).expect("read");
+    let shown = read.record.expect("record");
+    assert_eq!(shown["schema"], Value::Null);
+    assert!(shown["schema_error"].as_str().is_some_and(|e| e.contains("line 1")));
+    assert_eq!(w.owners(5, json!({})).expect("owners").evaluation.owners, Owners::Everyone);
+}
+
+#[test]
+fn delete_caches_absence_and_stores_down_without_a_copy_is_unavailable() {
+    let w = World::new();
+    w.put(6, "path:* #t").expect("put");
+    assert!(block_on(w.ownership.delete(&w.cache, &w.io(), 6)).expect("delete"));
+    let calls = w.origin.calls.get();
+    assert_eq!(w.get(6).expect("read").record, None);
+    assert_eq!(w.origin.calls.get(), calls);
+    w.kv.set_mode(Mode::Down);
+    w.origin.mode.set(Mode::Down);
+    assert_eq!(w.get(7).map_err(|e| e.code()), Err("unavailable"));
+    assert_eq!(w.owners(7, json!({})).map_err(|e| e.code()), Err("unavailable"));
+    assert_eq!(w.owners(6, json!([])).map_err(|e| e.code()), Err("invalid_body"));
+}

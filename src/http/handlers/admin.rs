@@ -1,0 +1,38 @@
+//! `/v1/stats` and `/v1/admin/sync`.
+
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::Ctx;
+use crate::core::error::Error;
+use crate::core::sync::{self, SyncReport};
+use crate::http::reply;
+
+/// How far back the sync job looks, seconds (as the original design).
+pub const SYNC_WINDOW_SECS: u64 = 3600;
+
+/// `GET /v1/stats`: this isolate's counters and configuration problems.
+pub fn stats(ctx: &Ctx<'_>) -> Response {
+    let mut stats = serde_json::to_value(ctx.isolate.cache.stats()).unwrap_or_else(|_| json!({}));
+    if let Value::Object(map) = &mut stats {
+        map.insert("config_problems".into(), json!(ctx.isolate.problems));
+    }
+    reply::json(200, &stats, None)
+}
+
+/// `POST /v1/admin/sync`: `{synced, options, maps, ownership, failed}`.
+pub async fn sync(ctx: &Ctx<'_>) -> Result<Response, Error> {
+    let report = run_sync(ctx).await?;
+    let mut answer = serde_json::to_value(report).unwrap_or_else(|_| json!({}));
+    if let Value::Object(map) = &mut answer {
+        map.insert("synced".into(), json!(report.total()));
+    }
+    Ok(reply::json(200, &answer, None))
+}
+
+/// Runs the sync job over the last `SYNC_WINDOW_SECS`.
+pub async fn run_sync(ctx: &Ctx<'_>) -> Result<SyncReport, Error> {
+    let since = (worker::Date::now().as_millis() / 1000).saturating_sub(SYNC_WINDOW_SECS);
+    let isolate = ctx.isolate;
+    sync::sync(&isolate.options, &isolate.kinds, &isolate.cache, &ctx.io, since).await
+}

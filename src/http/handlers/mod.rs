@@ -1,0 +1,152 @@
+//! One function per route, grouped by area: parse, call the core, answer.
+//!
+//! Every path ends in `reply::json` or `reply::error`; no input reaches a
+//! panic. The only state touched is the isolate's (`isolate`).
+
+mod admin;
+mod events;
+mod maps;
+mod options;
+mod ownership;
+
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+use super::auth::{self, Access};
+use super::body;
+use super::isolate::{self, Isolate};
+use super::reply;
+use super::route::{self, Method, Route};
+use crate::core::error::Error;
+use crate::tiers::clock::WorkerClock;
+use crate::tiers::kv::WorkersKv;
+use crate::tiers::origin::OriginClient;
+use crate::tiers::Io;
+
+/// The KV namespace binding name in `wrangler.toml`.
+pub const KV_BINDING: &str = "CACHE";
+
+/// What every handler gets: the isolate, this request's I/O, the caller's access.
+pub struct Ctx<'a> {
+    /// The isolate's state.
+    pub isolate: &'a Isolate,
+    /// This request's KV, origin and clock.
+    pub io: Io<'a, WorkersKv, OriginClient, WorkerClock>,
+    /// Read or admin.
+    pub access: Access,
+}
+
+/// Answers one request. Never fails: errors become error responses.
+pub async fn handle(mut req: Request, env: Env) -> Response {
+    let started = worker::Date::now().as_millis();
+    let method = Method::parse(req.method().as_ref());
+    let path = req.path();
+    let query = req.url().ok().and_then(|u| u.query().map(str::to_string)).unwrap_or_default();
+    let (response, debug) = match serve(&mut req, &env, method, &path, &query).await {
+        Ok((response, debug)) => (response, debug),
+        Err(e) => (reply::error(&e), isolate::get(&env).map(|i| i.settings.debug).unwrap_or(false)),
+    };
+    if debug {
+        let line = json!({
+            "method": req.method().as_ref(),
+            "path": path.chars().take(200).collect::<String>(),
+            "status": response.status_code(),
+            "x_cache": response.headers().get("x-cache").ok().flatten(),
+            "ms": worker::Date::now().as_millis().saturating_sub(started),
+        });
+        worker::console_log!("{line}");
+    }
+    response
+}
+
+async fn serve(
+    req: &mut Request,
+    env: &Env,
+    method: Method,
+    path: &str,
+    query: &str,
+) -> Result<(Response, bool), Error> {
+    let route = route::route(method, path, query)?;
+    if route == Route::Health {
+        return Ok((reply::json(200, &json!({ "ok": true }), None), false));
+    }
+    let isolate = isolate::get(env)?;
+    let header = req.headers().get("authorization").ok().flatten();
+    let access = auth::authorize(header.as_deref(), &isolate.settings)?;
+    if route.is_write() {
+        auth::require_admin(access)?;
+    }
+    let kv = kv_binding(env)?;
+    let settings = &isolate.settings;
+    let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
+    let ctx = Ctx { isolate: &isolate, io: Io { kv: &kv, origin: &origin, clock: &WorkerClock }, access };
+    let response = dispatch(req, &ctx, route).await?;
+    Ok((response, settings.debug))
+}
+
+const VALUE_BODY: &str = "{\"value\": <json>}";
+
+async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Response, Error> {
+    let limit = ctx.isolate.settings.max_body_bytes;
+    match route {
+        Route::Health => Ok(reply::json(200, &json!({ "ok": true }), None)),
+        Route::ListOptions => Ok(options::list(ctx)),
+        Route::GetOption(name) => options::get(ctx, &name).await,
+        Route::SetOption(name) => options::set(ctx, &name, read_json(req, limit, VALUE_BODY).await?).await,
+        Route::DeleteOption(name) => options::delete(ctx, &name).await,
+        Route::GetMap(scope) => maps::get(ctx, &scope, None).await,
+        Route::GetMapKey(scope, key) => maps::get(ctx, &scope, Some(&key)).await,
+        Route::SetMapKey(scope, key) => maps::set(ctx, &scope, &key, read_json(req, limit, VALUE_BODY).await?).await,
+        Route::DeleteMapKey(scope, key) => maps::delete(ctx, &scope, &key).await,
+        Route::GetOwnership(project) => ownership::get(ctx, project).await,
+        Route::PutOwnership(project) => {
+            let body = read_json(req, limit, "{\"raw\": <rules text>, \"fallthrough\"?: bool, …}").await?;
+            ownership::put(ctx, project, body).await
+        }
+        Route::DeleteOwnership(project) => ownership::delete(ctx, project).await,
+        Route::Owners(project) => ownership::owners(ctx, project, read_json(req, limit, "event data").await?).await,
+        Route::RecordLastEvents(project) => {
+            let body = read_json(req, limit, "{\"hash_ids\": [int], \"event_id\": string}").await?;
+            events::record(ctx, project, body).await
+        }
+        Route::FetchLastEvents(project, ids) => events::fetch(ctx, project, &ids).await,
+        Route::Stats => Ok(admin::stats(ctx)),
+        Route::Sync => admin::sync(ctx).await,
+    }
+}
+
+fn kv_binding(env: &Env) -> Result<WorkersKv, Error> {
+    env.kv(KV_BINDING)
+        .map(WorkersKv)
+        .map_err(|e| Error::Unavailable(format!("the KV binding {KV_BINDING} is missing: {e}")))
+}
+
+/// Reads and parses a JSON body within the size limit.
+async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request, limit: usize, what: &str) -> Result<T, Error> {
+    let announced = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(announced) = announced {
+        body::check_size(usize::try_from(announced).unwrap_or(usize::MAX), limit)?;
+    }
+    let bytes = req.bytes().await.map_err(|e| Error::InvalidBody(format!("the body could not be read: {e}")))?;
+    body::parse_json(&bytes, limit, what)
+}
+
+/// The cron trigger: re-write into KV what the origin changed lately.
+pub async fn scheduled_sync(env: Env) {
+    let outcome = async {
+        let isolate = isolate::get(&env)?;
+        let kv = kv_binding(&env)?;
+        let settings = &isolate.settings;
+        let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
+        let ctx =
+            Ctx { isolate: &isolate, io: Io { kv: &kv, origin: &origin, clock: &WorkerClock }, access: Access::Admin };
+        admin::run_sync(&ctx).await
+    }
+    .await;
+    match outcome {
+        Ok(report) => {
+            worker::console_log!("edge-options sync: re-wrote {} entries into KV ({report:?})", report.total())
+        }
+        Err(e) => worker::console_error!("edge-options sync failed: {} ({})", e, e.code()),
+    }
+}

@@ -1,0 +1,77 @@
+//! `/v1/options`: the registry and registered options.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::Ctx;
+use crate::core::error::Error;
+use crate::core::options::OptionValue;
+use crate::http::auth::Access;
+use crate::http::reply;
+
+/// `PUT` body: `{"value": …}`.
+#[derive(Deserialize)]
+pub struct SetBody {
+    value: Value,
+}
+
+impl SetBody {
+    /// The value to store.
+    pub fn into_value(self) -> Value {
+        self.value
+    }
+}
+
+/// `GET /v1/options`: the registry; credential defaults only for admins.
+pub fn list(ctx: &Ctx<'_>) -> Response {
+    reply::json(200, &ctx.isolate.options.registry().listing(ctx.access == Access::Admin), None)
+}
+
+/// `GET /v1/options/{name}`.
+pub async fn get(ctx: &Ctx<'_>, name: &str) -> Result<Response, Error> {
+    let answer = ctx.isolate.options.get(&ctx.isolate.cache, &ctx.io, name).await?;
+    Ok(reply::json(200, &option_json(&answer, ctx.access), Some(answer.source)))
+}
+
+/// `PUT /v1/options/{name}`.
+pub async fn set(ctx: &Ctx<'_>, name: &str, body: SetBody) -> Result<Response, Error> {
+    let written = ctx.isolate.options.set(&ctx.isolate.cache, &ctx.io, name, body.into_value()).await?;
+    let answer = json!({
+        "name": written.name,
+        "value": written.value,
+        "version": written.version,
+        "cache_updated": written.cache_updated,
+    });
+    Ok(reply::json(200, &answer, None))
+}
+
+/// `DELETE /v1/options/{name}`.
+pub async fn delete(ctx: &Ctx<'_>, name: &str) -> Result<Response, Error> {
+    let written = ctx.isolate.options.delete(&ctx.isolate.cache, &ctx.io, name).await?;
+    let answer = json!({ "name": written.name, "version": written.version, "cache_updated": written.cache_updated });
+    Ok(reply::json(200, &answer, None))
+}
+
+/// The body of `GET /v1/options/{name}`; credential values only for admins.
+fn option_json(answer: &OptionValue, access: Access) -> Value {
+    let hidden = answer.credential && access != Access::Admin;
+    let mut body = json!({
+        "name": answer.name,
+        "value": if hidden { Value::Null } else { answer.value.clone() },
+        "source": answer.source.as_str(),
+        "degraded": answer.degraded,
+    });
+    if let Value::Object(map) = &mut body {
+        if hidden {
+            map.insert("redacted".into(), Value::Bool(true));
+        }
+        if let Some(lookup) = answer.lookup {
+            map.insert("lookup".into(), json!(lookup.as_str()));
+        }
+        if let Some(version) = answer.version {
+            map.insert("version".into(), json!(version));
+        }
+    }
+    body
+}

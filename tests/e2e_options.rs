@@ -256,3 +256,35 @@ fn sync_rewrites_kv_with_values_changed_behind_the_edge() {
     assert_eq!((read.body["value"].clone(), read.cache.as_deref()), (json!("via-origin"), Some("kv")));
     assert_eq!(s.worker.call("POST", "/v1/admin/sync", Some(READ), None).status, 403);
 }
+
+#[test]
+fn stats_count_each_tier_and_debug_writes_one_log_line_per_request() {
+    let s = Stack::start_with(&[("DEBUG", "1")]);
+    let w = &s.worker;
+    w.get("/v1/options/mail.port"); // origin: absent
+    w.get("/v1/options/mail.port"); // local: absent
+    w.put("/v1/options/mail.host", r#"{"value":"h"}"#);
+    w.get("/v1/options/mail.host"); // local
+    let stats = w.get("/v1/stats").body;
+    assert_eq!(stats["hits_origin"], json!(1), "{stats}");
+    assert_eq!(stats["hits_local"], json!(2), "{stats}");
+    assert_eq!(stats["negative_hits"], json!(2), "{stats}");
+    assert_eq!(stats["misses"], json!(1), "{stats}");
+    assert_eq!(stats["entries"], json!(2), "{stats}");
+    assert!(stats["bytes"].as_u64().unwrap_or(0) > 0);
+    assert!(stats["max_entries"].as_u64().unwrap_or(0) > 0);
+
+    // The log line is written as the request ends; give wrangler a moment to flush it.
+    let mut log = String::new();
+    for _ in 0..50 {
+        log = w.log_tail();
+        if log.contains("\"x_cache\":\"local\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let line =
+        log.lines().find(|l| l.contains("\"path\":\"/v1/options/mail.host\"") && l.contains("\"x_cache\":\"local\""));
+    assert!(line.is_some(), "no structured log line for the local hit:\n{log}");
+    assert!(!log.contains("dev-admin-token") && !log.contains("dev-read-token"), "a token reached the log");
+}

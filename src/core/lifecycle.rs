@@ -18,6 +18,10 @@ pub struct Policy {
     pub ttl_ms: Millis,
     /// After `ttl`, still servable for this long if the stores fail.
     pub grace_ms: Millis,
+    /// Stale-while-revalidate: past `ttl` but within grace, answer the
+    /// stale value at once and refresh in the background, for keys whose
+    /// staleness is acceptable.
+    pub stale_while_revalidate: bool,
 }
 
 /// Where an entry stands at a given moment.
@@ -37,7 +41,13 @@ impl Policy {
 
     /// A policy from whole seconds, the unit the registry and config use.
     pub const fn from_secs(ttl: u64, grace: u64) -> Policy {
-        Policy { ttl_ms: ttl.saturating_mul(1000), grace_ms: grace.saturating_mul(1000) }
+        Policy { ttl_ms: ttl.saturating_mul(1000), grace_ms: grace.saturating_mul(1000), stale_while_revalidate: false }
+    }
+
+    /// The same policy with stale-while-revalidate on or off.
+    #[must_use]
+    pub const fn with_stale_while_revalidate(self, on: bool) -> Policy {
+        Policy { stale_while_revalidate: on, ..self }
     }
 
     /// Whether isolate memory holds this key at all (`ttl = 0` means no).

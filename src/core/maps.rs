@@ -29,6 +29,8 @@ pub struct MapRead {
     pub source: Source,
     /// The origin version of the map.
     pub version: u64,
+    /// A stale map was answered without waiting: refresh it in the background.
+    pub refresh: bool,
 }
 
 /// The outcome of a write the origin accepted.
@@ -72,7 +74,23 @@ impl OptionMaps {
         let key = CacheKey::map(scope);
         let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_map(scope)).await;
         let read = read.map_err(read_failure_error)?;
-        Ok(MapRead { values: as_map(read.entry.value()), source: read.source, version: read.entry.version })
+        Ok(MapRead {
+            values: as_map(read.entry.value()),
+            source: read.source,
+            version: read.entry.version,
+            refresh: read.refresh,
+        })
+    }
+
+    /// Refreshes the map of `scope` from the origin in the background.
+    pub async fn revalidate<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, scope: &Scope) -> bool
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let key = CacheKey::map(scope);
+        cache.revalidate(&key, self.policy, io.kv, io.clock, || io.origin.get_map(scope)).await
     }
 
     /// Sets `key` to `value` in `scope`: origin first, then the caches take

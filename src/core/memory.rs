@@ -7,11 +7,13 @@
 //! still frees it without ever scanning the whole map.
 //!
 //! The map is bounded in entries and approximate bytes; past a bound it drops
-//! the entries closest to death first. Writes never move an entry to an
-//! older origin version (`insert` refuses a lower version than it holds).
+//! the least recently used entries first (a hit or an insert counts as a
+//! use). Writes never move an entry to an older origin version (`insert`
+//! refuses a lower version than it holds).
 //!
-//! Cost: one `HashMap` slot plus one `BTreeMap` slot per entry, about 120
-//! bytes of bookkeeping before the key and value themselves.
+//! Cost: one `HashMap` slot plus two `BTreeMap` slots per entry (death and
+//! recency indexes), about 160 bytes of bookkeeping before the key and value
+//! themselves; every operation is O(log n).
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -60,6 +62,8 @@ struct Entry<V> {
     policy: Policy,
     /// Position in the death index: (time of death, insertion sequence).
     death: (Millis, u64),
+    /// Position in the recency index (higher is more recent).
+    used: u64,
     bytes: usize,
 }
 
@@ -68,6 +72,7 @@ struct Entry<V> {
 pub struct MemoryCache<V> {
     entries: HashMap<CacheKey, Entry<V>>,
     by_death: BTreeMap<(Millis, u64), CacheKey>,
+    by_use: BTreeMap<u64, CacheKey>,
     seq: u64,
     bytes: usize,
     limits: Limits,
@@ -80,20 +85,33 @@ pub const SWEEP_BUDGET: usize = 16;
 impl<V: Weigh> MemoryCache<V> {
     /// An empty cache with the given bounds.
     pub fn new(limits: Limits) -> Self {
-        MemoryCache { entries: HashMap::new(), by_death: BTreeMap::new(), seq: 0, bytes: 0, limits }
+        MemoryCache {
+            entries: HashMap::new(),
+            by_death: BTreeMap::new(),
+            by_use: BTreeMap::new(),
+            seq: 0,
+            bytes: 0,
+            limits,
+        }
     }
 
     /// The state of `key` at `now`. A dead entry is removed and reads as a miss.
     pub fn get(&mut self, key: &CacheKey, now: Millis) -> Lookup<V> {
-        let Some(entry) = self.entries.get(key) else { return Lookup::Miss };
-        match entry.policy.freshness(entry.fetched_at, now) {
+        self.seq += 1;
+        let seq = self.seq;
+        let Some(entry) = self.entries.get_mut(key) else { return Lookup::Miss };
+        let lookup = match entry.policy.freshness(entry.fetched_at, now) {
             Freshness::Fresh => Lookup::Fresh(entry.value.clone()),
             Freshness::Stale => Lookup::Stale(entry.value.clone()),
             Freshness::Dead => {
                 self.remove(key);
-                Lookup::Miss
+                return Lookup::Miss;
             }
-        }
+        };
+        self.by_use.remove(&entry.used);
+        entry.used = seq;
+        self.by_use.insert(seq, key.clone());
+        lookup
     }
 
     /// Stores `value` fetched at `now`, unless the policy keeps the key out of
@@ -115,7 +133,8 @@ impl<V: Weigh> MemoryCache<V> {
         self.seq += 1;
         let death = (policy.dies_at(now), self.seq);
         self.by_death.insert(death, key.clone());
-        self.entries.insert(key, Entry { value, fetched_at: now, policy, death, bytes });
+        self.by_use.insert(self.seq, key.clone());
+        self.entries.insert(key, Entry { value, fetched_at: now, policy, death, used: self.seq, bytes });
         self.bytes += bytes;
         self.enforce_limits();
         true
@@ -126,6 +145,7 @@ impl<V: Weigh> MemoryCache<V> {
         match self.entries.remove(key) {
             Some(entry) => {
                 self.by_death.remove(&entry.death);
+                self.by_use.remove(&entry.used);
                 self.bytes -= entry.bytes;
                 true
             }
@@ -152,6 +172,7 @@ impl<V: Weigh> MemoryCache<V> {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.by_death.clear();
+        self.by_use.clear();
         self.bytes = 0;
     }
 
@@ -177,7 +198,7 @@ impl<V: Weigh> MemoryCache<V> {
 
     fn enforce_limits(&mut self) {
         while self.entries.len() > self.limits.max_entries || self.bytes > self.limits.max_bytes {
-            let Some(key) = self.by_death.values().next().cloned() else { break };
+            let Some(key) = self.by_use.values().next().cloned() else { break };
             self.remove(&key);
         }
     }
@@ -265,14 +286,51 @@ mod tests {
     }
 
     #[test]
-    fn entry_bound_drops_the_soonest_to_die() {
+    fn entry_bound_drops_the_least_recently_used() {
         let mut c = MemoryCache::new(Limits { max_entries: 2, max_bytes: usize::MAX });
         c.insert(key(1), V(1, 1), P, 0);
         c.insert(key(2), V(1, 1), P, 1_000);
+        assert!(matches!(c.get(&key(1), 1_500), Lookup::Fresh(_)), "key 1 is now the most recent");
         c.insert(key(3), V(1, 1), P, 2_000);
         assert_eq!(c.len(), 2);
-        assert_eq!(c.get(&key(1), 2_000), Lookup::Miss);
+        assert_eq!(c.get(&key(2), 2_000), Lookup::Miss, "key 2 was least recently used");
+        assert!(matches!(c.get(&key(1), 2_000), Lookup::Fresh(_)));
         assert!(matches!(c.get(&key(3), 2_000), Lookup::Fresh(_)));
+    }
+
+    /// A model-based check: random operations against a plain reference
+    /// model agree on length, bytes and which keys are held (small, seeded,
+    /// deterministic: a tiny linear congruential generator, no crate).
+    #[test]
+    fn random_operations_keep_indexes_consistent_with_a_reference_model() {
+        let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (rng >> 33) % n
+        };
+        let limits = Limits { max_entries: 8, max_bytes: 4_000 };
+        let mut c = MemoryCache::new(limits);
+        let mut now = 0;
+        for _ in 0..20_000 {
+            let k = key(next(20) as u32);
+            match next(4) {
+                0 | 1 => {
+                    c.insert(k, V(next(3), next(500) as usize), Policy::from_secs(next(3), next(3)), now);
+                }
+                2 => {
+                    c.get(&k, now);
+                }
+                _ => {
+                    c.sweep(now, 4);
+                }
+            }
+            now += next(700);
+            assert!(c.len() <= limits.max_entries && c.bytes() <= limits.max_bytes);
+            assert_eq!(c.by_death.len(), c.len());
+            assert_eq!(c.by_use.len(), c.len());
+            let bytes: usize = c.entries.values().map(|e| e.bytes).sum();
+            assert_eq!(bytes, c.bytes());
+        }
     }
 
     #[test]

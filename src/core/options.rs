@@ -44,6 +44,9 @@ pub struct OptionValue {
     pub version: Option<u64>,
     /// Whether the option is a credential (shown only to admins).
     pub credential: bool,
+    /// A stale value was answered without waiting: refresh the option in the
+    /// background (`revalidate`).
+    pub refresh: bool,
 }
 
 /// The outcome of a write the origin accepted.
@@ -106,16 +109,30 @@ impl Options {
                     lookup: Some(read.source),
                     version: Some(read.entry.version),
                     credential: spec.flags.contains(Flags::CREDENTIAL),
+                    refresh: read.refresh,
                 }),
                 // Absent, or stored under an older type: the store has no
                 // usable value, so config and default decide.
-                _ => Ok(self.fallback(&spec, Some(read.source), false)),
+                _ => Ok(OptionValue { refresh: read.refresh, ..self.fallback(&spec, Some(read.source), false) }),
             },
             Err(_) => {
                 cache.count_degraded();
                 Ok(self.fallback(&spec, None, true))
             }
         }
+    }
+
+    /// Refreshes `name` from the origin in the background after a stale
+    /// answer (`OptionValue::refresh`).
+    pub async fn revalidate<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, name: &str) -> bool
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let Some(spec) = self.stored_spec(name) else { return false };
+        let key = CacheKey::option(&spec.name);
+        cache.revalidate(&key, spec.policy, io.kv, io.clock, || io.origin.get_option(&spec.name)).await
     }
 
     /// Stores `value` for `name`: origin first, then memory and KV.
@@ -194,6 +211,7 @@ impl Options {
             lookup,
             version: None,
             credential: spec.flags.contains(Flags::CREDENTIAL),
+            refresh: false,
         }
     }
 }

@@ -45,6 +45,8 @@ pub struct OwnershipRead {
     pub record: Option<Value>,
     /// The tier that answered.
     pub source: Source,
+    /// A stale record was answered without waiting: refresh it in the background.
+    pub refresh: bool,
 }
 
 /// Owners of an event, and the tier that answered for the rules.
@@ -54,6 +56,8 @@ pub struct OwnersAnswer {
     pub evaluation: Evaluation,
     /// The tier that answered for the ownership record.
     pub source: Source,
+    /// A stale record was used without waiting: refresh it in the background.
+    pub refresh: bool,
 }
 
 /// Project ownership records, cached with one ttl/grace.
@@ -85,7 +89,22 @@ impl ProjectOwnership {
         let key = CacheKey::ownership(project);
         let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await;
         let read = read.map_err(read_failure_error)?;
-        Ok(OwnershipRead { record: read.entry.value().map(|r| view(r, read.entry.version)), source: read.source })
+        Ok(OwnershipRead {
+            record: read.entry.value().map(|r| view(r, read.entry.version)),
+            source: read.source,
+            refresh: read.refresh,
+        })
+    }
+
+    /// Refreshes the project's record from the origin in the background.
+    pub async fn revalidate<K, O, C>(&self, cache: &TieredCache, io: &Io<'_, K, O, C>, project: Id) -> bool
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let key = CacheKey::ownership(project);
+        cache.revalidate(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await
     }
 
     /// Replaces the project's record: rules checked here, then the origin,
@@ -165,7 +184,8 @@ impl ProjectOwnership {
                 (rules, fallthrough, record["auto_assignment"].as_bool().unwrap_or(false))
             }
         };
-        Ok(OwnersAnswer { evaluation: evaluate(&rules, &event, fallthrough, auto_assignment), source: read.source })
+        let evaluation = evaluate(&rules, &event, fallthrough, auto_assignment);
+        Ok(OwnersAnswer { evaluation, source: read.source, refresh: read.refresh })
     }
 }
 

@@ -32,6 +32,8 @@
 //!   `nostore` and `storeonly` exclude each other.
 //! - `ttl` and `grace` are whole seconds (non-negative integers); `ttl: 0`
 //!   keeps the option out of isolate memory.
+//! - `stale_while_revalidate` (default false): past `ttl` but within grace,
+//!   answer the stale value at once and refresh it in the background.
 //! - Unknown fields are errors, so a typo (`"flag"`) does not pass silently.
 
 use std::borrow::Cow;
@@ -125,6 +127,7 @@ impl OptionSpec {
         );
         entry.insert("ttl".into(), Value::from(self.ttl_secs()));
         entry.insert("grace".into(), Value::from(self.grace_secs()));
+        entry.insert("stale_while_revalidate".into(), Value::Bool(self.policy.stale_while_revalidate));
         entry.insert("description".into(), Value::String(self.description.clone()));
         if masked {
             entry.insert("masked".into(), Value::Bool(true));
@@ -390,7 +393,7 @@ fn validate(spec: &OptionSpec) -> Result<(), RegistryError> {
         .map_err(|err| RegistryError::InvalidDefault { name: name.clone(), message: err.to_string() })
 }
 
-const OPTION_FIELDS: &str = "name, type, default, flags, ttl, grace, description";
+const OPTION_FIELDS: &str = "name, type, default, flags, ttl, grace, stale_while_revalidate, description";
 
 fn parse_option(index: usize, entry: &Value, defaults: Policy) -> Result<OptionSpec, RegistryError> {
     let Value::Object(fields) = entry else {
@@ -451,13 +454,22 @@ fn parse_option(index: usize, entry: &Value, defaults: Policy) -> Result<OptionS
         Some(v) => v.as_u64().ok_or_else(|| RegistryError::InvalidPolicy { name: name.clone(), field: "grace" })?,
     };
 
+    let swr = match fields.get("stale_while_revalidate") {
+        None => false,
+        Some(Value::Bool(on)) => *on,
+        Some(other) => {
+            return Err(invalid(format!("\"stale_while_revalidate\" must be true or false, got {}", kind(other))))
+        }
+    };
+
     let description = match fields.get("description") {
         None => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => return Err(invalid(format!("\"description\" must be a string, got {}", kind(other)))),
     };
 
-    Ok(OptionSpec { name, value_type, default, flags, policy: Policy::from_secs(ttl, grace), description })
+    let policy = Policy::from_secs(ttl, grace).with_stale_while_revalidate(swr);
+    Ok(OptionSpec { name, value_type, default, flags, policy, description })
 }
 
 fn parse_defaults(value: &Value) -> Result<Policy, RegistryError> {
@@ -751,6 +763,16 @@ mod tests {
     }
 
     #[test]
+    fn stale_while_revalidate_is_read_and_must_be_a_bool() {
+        let r =
+            registry(json!([{"name": "a", "default": 1, "stale_while_revalidate": true}, {"name": "b", "default": 1}]))
+                .unwrap();
+        assert!(r.get("a").unwrap().policy.stale_while_revalidate);
+        assert!(!r.get("b").unwrap().policy.stale_while_revalidate);
+        assert!(registry(json!([{"name": "a", "default": 1, "stale_while_revalidate": "yes"}])).is_err());
+    }
+
+    #[test]
     fn spec_check_names_the_option() {
         let r = registry(json!([{"name": "mail.port", "default": 25}])).unwrap();
         let err = r.lookup("mail.port").unwrap().check(&json!("25")).unwrap_err();
@@ -768,9 +790,9 @@ mod tests {
             r.listing(false),
             json!([
                 {"name": "k", "type": "string", "default": null, "flags": ["credential"],
-                 "ttl": 3, "grace": 4, "description": "", "masked": true},
+                 "ttl": 3, "grace": 4, "stale_while_revalidate": false, "description": "", "masked": true},
                 {"name": "p", "type": "int", "default": 25, "flags": [],
-                 "ttl": 10, "grace": 60, "description": "port"}
+                 "ttl": 10, "grace": 60, "stale_while_revalidate": false, "description": "port"}
             ])
         );
         assert_eq!(r.listing(true)[0]["default"], json!("s3cr3t"));

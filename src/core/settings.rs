@@ -8,6 +8,8 @@
 
 use super::lifecycle::Policy;
 use super::memory::Limits;
+use super::throttle::ThrottleConfig;
+use super::tiered::Timeouts;
 
 /// Everything the Worker reads from its environment, with defaults applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +30,10 @@ pub struct Settings {
     pub kv_expiration_secs: u64,
     /// Hard timeout of an origin call, milliseconds.
     pub origin_timeout_ms: u64,
+    /// Timeouts of the read path (soft timeout, KV timeout, hard timeout).
+    pub timeouts: Timeouts,
+    /// Backoff per key and the isolate-wide breaker.
+    pub throttle: ThrottleConfig,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: usize,
     /// Bounds of isolate memory.
@@ -85,6 +91,24 @@ impl Settings {
         };
         let kv_expiration_secs = number("KV_EXPIRATION_SECS", defaults::KV_EXPIRATION_SECS, 60);
         let origin_timeout_ms = number("ORIGIN_TIMEOUT_MS", defaults::ORIGIN_TIMEOUT_MS, 1);
+        let timeout_defaults = Timeouts::default();
+        let timeouts = Timeouts {
+            soft_ms: number("ORIGIN_SOFT_TIMEOUT_MS", timeout_defaults.soft_ms, 0),
+            kv_ms: number("KV_TIMEOUT_MS", timeout_defaults.kv_ms, 1),
+            origin_ms: origin_timeout_ms,
+        };
+        let throttle_defaults = ThrottleConfig::default();
+        let throttle = ThrottleConfig {
+            backoff_start_ms: number("BACKOFF_START_MS", throttle_defaults.backoff_start_ms, 0),
+            backoff_max_ms: number("BACKOFF_MAX_MS", throttle_defaults.backoff_max_ms, 0),
+            breaker_threshold: u32::try_from(number(
+                "BREAKER_THRESHOLD",
+                u64::from(throttle_defaults.breaker_threshold),
+                1,
+            ))
+            .unwrap_or(u32::MAX),
+            breaker_open_ms: number("BREAKER_OPEN_MS", throttle_defaults.breaker_open_ms, 0),
+        };
         let max_body_bytes = number("MAX_BODY_BYTES", defaults::MAX_BODY_BYTES as u64, 1);
         let memory_defaults = Limits::default();
         let max_entries = number("MEMORY_MAX_ENTRIES", memory_defaults.max_entries as u64, 1);
@@ -115,6 +139,8 @@ impl Settings {
             legacy_prefixes,
             kv_expiration_secs,
             origin_timeout_ms,
+            timeouts,
+            throttle,
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
             memory: Limits {
                 max_entries: usize::try_from(max_entries).unwrap_or(usize::MAX),
@@ -150,6 +176,8 @@ mod tests {
         assert_eq!(s.max_body_bytes, 1024 * 1024);
         assert_eq!((s.map_policy, s.ownership_policy), (Policy::DEFAULT, Policy::DEFAULT));
         assert_eq!(s.last_event_expiration_secs, 90 * 86_400);
+        assert_eq!(s.timeouts, Timeouts { soft_ms: 250, kv_ms: 1_000, origin_ms: 5_000 });
+        assert_eq!(s.throttle, ThrottleConfig::default());
         assert!(s.problems.is_empty(), "{:?}", s.problems);
     }
 

@@ -20,6 +20,10 @@ pub struct Stats {
     origin_errors: Cell<u64>,
     kv_errors: Cell<u64>,
     kv_write_errors: Cell<u64>,
+    coalesced: Cell<u64>,
+    throttled: Cell<u64>,
+    soft_timeouts: Cell<u64>,
+    revalidated: Cell<u64>,
 }
 
 /// A copy of the counters at one moment, plus the memory figures.
@@ -45,6 +49,18 @@ pub struct StatsSnapshot {
     pub kv_errors: u64,
     /// KV writes that failed (the value is repaired by the sync job).
     pub kv_write_errors: u64,
+    /// Reads that waited for another request's fetch instead of fetching.
+    pub coalesced: u64,
+    /// Reads that did not ask the origin because it was backing off.
+    pub throttled: u64,
+    /// Reads answered stale because the origin passed the soft timeout.
+    pub soft_timeouts: u64,
+    /// Background refreshes that updated a key after a stale answer.
+    pub revalidated: u64,
+    /// Fetches in flight in this isolate now.
+    pub in_flight: u64,
+    /// Whether the origin breaker is open now.
+    pub breaker_open: bool,
     /// Entries in isolate memory.
     pub entries: u64,
     /// Approximate bytes in isolate memory.
@@ -68,6 +84,10 @@ pub enum Counter {
     OriginError,
     KvError,
     KvWriteError,
+    Coalesced,
+    Throttled,
+    SoftTimeout,
+    Revalidated,
 }
 
 impl Stats {
@@ -84,6 +104,10 @@ impl Stats {
             Counter::OriginError => &self.origin_errors,
             Counter::KvError => &self.kv_errors,
             Counter::KvWriteError => &self.kv_write_errors,
+            Counter::Coalesced => &self.coalesced,
+            Counter::Throttled => &self.throttled,
+            Counter::SoftTimeout => &self.soft_timeouts,
+            Counter::Revalidated => &self.revalidated,
         };
         cell.set(cell.get().saturating_add(1));
     }
@@ -101,6 +125,12 @@ impl Stats {
             origin_errors: self.origin_errors.get(),
             kv_errors: self.kv_errors.get(),
             kv_write_errors: self.kv_write_errors.get(),
+            coalesced: self.coalesced.get(),
+            throttled: self.throttled.get(),
+            soft_timeouts: self.soft_timeouts.get(),
+            revalidated: self.revalidated.get(),
+            in_flight: 0,
+            breaker_open: false,
             entries: entries as u64,
             bytes: bytes as u64,
             max_entries: max_entries as u64,

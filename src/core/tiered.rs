@@ -1,32 +1,74 @@
 //! The read and write paths through the three tiers, for any cached thing.
 //!
-//! DESIGN.md "Entry lifecycle" lives here, once, for options, option maps and
-//! ownership alike:
+//! DESIGN.md "Entry lifecycle" and "Failure handling" live here, once, for
+//! options, option maps and ownership alike:
 //!
-//! Read: fresh isolate memory → KV (value or absent marker) → origin (200 or
-//! 404 = absent, written back to memory and KV) → when KV *and* the origin
-//! failed, a stale memory entry within grace → otherwise a failure the caller
-//! turns into a degraded default or a clear error.
+//! Read: fresh isolate memory → (a fetch of the key already in flight in
+//! this isolate: wait for it on a timer of our own, then read memory) → KV
+//! (value or absent marker) → origin (200 or 404 = absent, written back to
+//! memory and KV) → when KV *and* the origin failed, a stale memory entry
+//! within grace → otherwise a failure the caller turns into a degraded
+//! default or a clear error. With a stale entry in hand the origin gets only
+//! the *soft* timeout before the stale value is answered and a background
+//! refresh is asked for; keys marked stale-while-revalidate answer stale at
+//! once. The origin is not asked while the key backs off or the breaker is
+//! open (`throttle`).
 //!
 //! Write (after the origin accepted it): memory at once, then KV; a KV failure
 //! does not fail the write, it is reported (`cache_updated: false`) and left
 //! to the sync job. Versions keep every tier from moving backwards.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
 
 use super::envelope;
+use super::inflight::{InFlight, Lead, Role};
 use super::key::CacheKey;
 use super::lifecycle::{Millis, Policy};
 use super::memory::{Limits, Lookup, MemoryCache, SWEEP_BUDGET};
+use super::race::{race, First};
 use super::slot::{Slot, Versioned};
 use super::source::Source;
 use super::stats::{Counter, Stats, StatsSnapshot};
+use super::throttle::{Throttle, ThrottleConfig};
 use crate::tiers::{Clock, NetworkCache, TierError};
 
 /// Shortest expiration Workers KV accepts for a put, in seconds.
 pub const KV_MIN_EXPIRATION_SECS: u64 = 60;
+
+/// KV takes at most one write per second per key.
+const KV_WRITE_INTERVAL_MS: Millis = 1_000;
+
+/// Most keys remembered for KV write debouncing.
+const KV_WRITES_REMEMBERED: usize = 10_000;
+
+/// How long waits and fetches may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// With a stale value in hand, how long the origin may take before the
+    /// stale value is answered (and a background refresh asked for).
+    pub soft_ms: Millis,
+    /// Hard timeout of a KV read.
+    pub kv_ms: Millis,
+    /// Hard timeout of an origin call (enforced by the origin client; here
+    /// it bounds how long waiters wait for a leader).
+    pub origin_ms: Millis,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { soft_ms: 250, kv_ms: 1_000, origin_ms: 5_000 }
+    }
+}
+
+impl Timeouts {
+    /// The longest a leader's fetch can take: KV, then the origin, plus slack.
+    fn lease_ms(&self) -> Millis {
+        self.kv_ms.saturating_add(self.origin_ms).saturating_add(500)
+    }
+}
 
 /// A successful read: the entry and the tier that answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +77,9 @@ pub struct Read {
     pub entry: Rc<Versioned>,
     /// `Local`, `Kv`, `Origin` or `Stale`.
     pub source: Source,
+    /// A stale value was answered without waiting for the origin: the
+    /// caller should refresh the key in the background (`revalidate`).
+    pub refresh: bool,
 }
 
 /// Nothing servable: both stores failed and memory held nothing within grace.
@@ -46,22 +91,62 @@ pub struct ReadFailure {
     pub origin: TierError,
 }
 
-/// Isolate memory plus counters: the state an isolate keeps between requests.
+/// Isolate memory plus counters, in-flight fetches and throttling: the state
+/// an isolate keeps between requests.
 pub struct TieredCache {
     memory: RefCell<MemoryCache<Versioned>>,
     stats: Stats,
+    inflight: InFlight,
+    throttle: Throttle,
+    timeouts: Timeouts,
     kv_expiration_secs: u64,
+    /// KV key → when this isolate last wrote it (debouncing read fills).
+    kv_writes: RefCell<HashMap<String, Millis>>,
+}
+
+/// Ends a lead however the leader's future ends (returns, fails, or is
+/// dropped), so waiters never wait for a leader that is gone.
+struct LeadGuard<'a> {
+    inflight: &'a InFlight,
+    lead: Option<Lead>,
+}
+
+impl Drop for LeadGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(lead) = self.lead.take() {
+            self.inflight.finish(lead);
+        }
+    }
 }
 
 impl TieredCache {
-    /// An empty cache. `kv_expiration_secs` is how long KV keeps what this
-    /// isolate writes (raised to KV's 60 s minimum).
+    /// An empty cache with default timeouts and throttling.
+    /// `kv_expiration_secs` is how long KV keeps what this isolate writes
+    /// (raised to KV's 60 s minimum).
     pub fn new(limits: Limits, kv_expiration_secs: u64) -> Self {
         TieredCache {
             memory: RefCell::new(MemoryCache::new(limits)),
             stats: Stats::default(),
+            inflight: InFlight::default(),
+            throttle: Throttle::default(),
+            timeouts: Timeouts::default(),
             kv_expiration_secs: kv_expiration_secs.max(KV_MIN_EXPIRATION_SECS),
+            kv_writes: RefCell::default(),
         }
+    }
+
+    /// The same cache with other timeouts.
+    #[must_use]
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The same cache with other throttling.
+    #[must_use]
+    pub fn with_throttle(mut self, config: ThrottleConfig) -> Self {
+        self.throttle = Throttle::new(config);
+        self
     }
 
     /// Reads `key` through the tiers; `fetch` asks the origin (404 = absent).
@@ -78,63 +163,130 @@ impl TieredCache {
         C: Clock,
         F: Future<Output = Result<Versioned, TierError>>,
     {
-        let now = clock.now_ms();
-        self.sweep(now);
-        let stale = match self.memory.borrow_mut().get(key, now) {
+        let started = clock.now_ms();
+        self.sweep(started);
+        let stale = match self.memory.borrow_mut().get(key, started) {
             Lookup::Fresh(entry) => {
                 self.stats.bump(Counter::HitLocal);
                 self.count_negative(&entry);
-                return Ok(Read { entry, source: Source::Local });
+                return Ok(Read { entry, source: Source::Local, refresh: false });
+            }
+            Lookup::Stale(entry) if policy.stale_while_revalidate => {
+                self.stats.bump(Counter::StaleServed);
+                return Ok(Read { entry, source: Source::Stale, refresh: true });
             }
             Lookup::Stale(entry) => Some(entry),
             Lookup::Miss => None,
         };
         self.stats.bump(Counter::Miss);
 
-        let kv_error = match kv.get(key.as_str()).await {
-            Ok(Some(text)) => match envelope::decode(&text) {
-                Ok(found) if stale.as_ref().is_some_and(|s| s.version > found.version) => {
-                    // KV is behind what this isolate already saw (a KV write
-                    // failed or has not spread yet): only the origin can say.
-                    None
+        // Coalescing: one fetch per key in flight; the others wait on timers
+        // of their own and then read memory.
+        let lead = loop {
+            match self.inflight.join(key, clock.now_ms(), self.timeouts.lease_ms()) {
+                Role::Leader(lead) => break lead,
+                Role::Waiter { until } => {
+                    if let Some(read) = self.wait_for_leader(key, until, started, stale.as_ref(), clock).await {
+                        return Ok(read);
+                    }
                 }
-                Ok(found) => {
-                    self.stats.bump(Counter::HitKv);
-                    let entry = self.remember(key, found, policy, clock.now_ms());
-                    self.count_negative(&entry);
-                    return Ok(Read { entry, source: Source::Kv });
-                }
-                Err(e) => {
-                    self.stats.bump(Counter::KvError);
-                    Some(TierError::Garbage(e.0))
-                }
-            },
-            Ok(None) => None,
-            Err(e) => {
-                self.stats.bump(Counter::KvError);
-                Some(e)
             }
         };
+        let _guard = LeadGuard { inflight: &self.inflight, lead: Some(lead) };
 
-        match fetch().await {
+        let kv_error = match self.read_kv(key, stale.as_deref(), kv, clock).await {
+            Ok(Some(found)) => {
+                self.stats.bump(Counter::HitKv);
+                let entry = self.remember(key, found, policy, clock.now_ms());
+                self.count_negative(&entry);
+                return Ok(Read { entry, source: Source::Kv, refresh: false });
+            }
+            Ok(None) => None,
+            Err(e) => Some(e),
+        };
+
+        let gate = self.throttle.gate(key, clock.now_ms());
+        let answer = if !gate.allows() {
+            self.stats.bump(Counter::Throttled);
+            Err(TierError::Throttled)
+        } else if let Some(stale) = &stale {
+            // Only the soft timeout: past it, the stale value answers now and
+            // the key is refreshed in the background.
+            match race(fetch(), clock.sleep(self.timeouts.soft_ms)).await {
+                First::Left(answer) => answer,
+                First::Right(()) => {
+                    self.stats.bump(Counter::SoftTimeout);
+                    self.stats.bump(Counter::StaleServed);
+                    return Ok(Read { entry: Rc::clone(stale), source: Source::Stale, refresh: true });
+                }
+            }
+        } else {
+            fetch().await
+        };
+
+        match answer {
             Ok(found) => {
+                self.throttle.succeeded(key);
                 self.stats.bump(Counter::HitOrigin);
                 let entry = self.remember(key, found, policy, clock.now_ms());
                 self.count_negative(&entry);
-                self.put_kv(key, &entry, kv).await;
-                Ok(Read { entry, source: Source::Origin })
+                self.fill_kv(key, &entry, kv, clock.now_ms()).await;
+                Ok(Read { entry, source: Source::Origin, refresh: false })
             }
             Err(origin) => {
-                self.stats.bump(Counter::OriginError);
+                if origin != TierError::Throttled {
+                    self.stats.bump(Counter::OriginError);
+                    self.throttle.failed(key, clock.now_ms());
+                }
                 // The entry may have died while we waited; look again.
                 match self.memory.borrow_mut().get(key, clock.now_ms()) {
                     Lookup::Fresh(entry) | Lookup::Stale(entry) => {
                         self.stats.bump(Counter::StaleServed);
-                        return Ok(Read { entry, source: Source::Stale });
+                        return Ok(Read { entry, source: Source::Stale, refresh: false });
                     }
                     Lookup::Miss => {}
                 }
                 Err(ReadFailure { kv: kv_error, origin })
+            }
+        }
+    }
+
+    /// Refreshes `key` from the origin in the background (after a stale
+    /// answer): skipped when a fetch is already in flight or the origin is
+    /// backing off. Returns whether the key was refreshed.
+    pub async fn revalidate<K, C, F>(
+        &self,
+        key: &CacheKey,
+        policy: Policy,
+        kv: &K,
+        clock: &C,
+        fetch: impl FnOnce() -> F,
+    ) -> bool
+    where
+        K: NetworkCache,
+        C: Clock,
+        F: Future<Output = Result<Versioned, TierError>>,
+    {
+        let Role::Leader(lead) = self.inflight.join(key, clock.now_ms(), self.timeouts.lease_ms()) else {
+            return false;
+        };
+        let _guard = LeadGuard { inflight: &self.inflight, lead: Some(lead) };
+        if !self.throttle.gate(key, clock.now_ms()).allows() {
+            self.stats.bump(Counter::Throttled);
+            return false;
+        }
+        match fetch().await {
+            Ok(found) => {
+                self.throttle.succeeded(key);
+                self.stats.bump(Counter::Revalidated);
+                let entry = self.remember(key, found, policy, clock.now_ms());
+                self.fill_kv(key, &entry, kv, clock.now_ms()).await;
+                true
+            }
+            Err(_) => {
+                self.stats.bump(Counter::OriginError);
+                self.throttle.failed(key, clock.now_ms());
+                false
             }
         }
     }
@@ -149,13 +301,10 @@ impl TieredCache {
         kv: &K,
         clock: &C,
     ) -> bool {
-        let entry = self.remember(key, written, policy, clock.now_ms());
-        self.put_kv(key, &entry, kv).await
-    }
-
-    /// Writes `entry` into KV, outside any request's read path (the sync job).
-    pub async fn refresh_kv<K: NetworkCache>(&self, key: &CacheKey, entry: &Versioned, kv: &K) -> bool {
-        self.put_kv(key, entry, kv).await
+        self.throttle.origin_up();
+        let now = clock.now_ms();
+        let entry = self.remember(key, written, policy, now);
+        self.put_kv(key, &entry, kv, now).await
     }
 
     /// Counts a read answered by config or default because the stores failed.
@@ -174,10 +323,82 @@ impl TieredCache {
     }
 
     /// The counters and memory figures now.
-    pub fn stats(&self) -> StatsSnapshot {
+    pub fn stats(&self, now: Millis) -> StatsSnapshot {
         let memory = self.memory.borrow();
         let limits = memory.limits();
-        self.stats.snapshot(memory.len(), memory.bytes(), limits.max_entries, limits.max_bytes)
+        let mut snapshot = self.stats.snapshot(memory.len(), memory.bytes(), limits.max_entries, limits.max_bytes);
+        snapshot.in_flight = self.inflight.len() as u64;
+        snapshot.breaker_open = self.throttle.breaker_open(now);
+        snapshot
+    }
+
+    /// Waits (on this request's own timer) while another request fetches
+    /// `key`. Answers from memory as soon as the leader filled it; answers
+    /// the stale value once the soft timeout has passed; `None` when the
+    /// leader finished without a fresh value or its lease ran out, so the
+    /// caller fetches for itself.
+    async fn wait_for_leader<C: Clock>(
+        &self,
+        key: &CacheKey,
+        until: Millis,
+        started: Millis,
+        stale: Option<&Rc<Versioned>>,
+        clock: &C,
+    ) -> Option<Read> {
+        let mut step: Millis = 2;
+        loop {
+            let now = clock.now_ms();
+            if now >= until {
+                return None;
+            }
+            if let Some(stale) = stale {
+                if now.saturating_sub(started) >= self.timeouts.soft_ms {
+                    self.stats.bump(Counter::StaleServed);
+                    return Some(Read { entry: Rc::clone(stale), source: Source::Stale, refresh: false });
+                }
+            }
+            clock.sleep(step.min(until - now)).await;
+            step = (step * 2).min(25);
+            if let Lookup::Fresh(entry) = self.memory.borrow_mut().get(key, clock.now_ms()) {
+                self.stats.bump(Counter::Coalesced);
+                self.count_negative(&entry);
+                return Some(Read { entry, source: Source::Local, refresh: false });
+            }
+            if !self.inflight.is_fetching(key, clock.now_ms()) {
+                return None;
+            }
+        }
+    }
+
+    /// One KV read, with its hard timeout. `Ok(None)`: nothing usable (a
+    /// miss, or a copy older than the stale one in memory, which only the
+    /// origin can settle).
+    async fn read_kv<K: NetworkCache, C: Clock>(
+        &self,
+        key: &CacheKey,
+        stale: Option<&Versioned>,
+        kv: &K,
+        clock: &C,
+    ) -> Result<Option<Versioned>, TierError> {
+        let got = match race(kv.get(key.as_str()), clock.sleep(self.timeouts.kv_ms)).await {
+            First::Left(got) => got,
+            First::Right(()) => Err(TierError::Timeout),
+        };
+        match got {
+            Ok(Some(text)) => match envelope::decode(&text) {
+                Ok(found) if stale.is_some_and(|s| s.version > found.version) => Ok(None),
+                Ok(found) => Ok(Some(found)),
+                Err(e) => {
+                    self.stats.bump(Counter::KvError);
+                    Err(TierError::Garbage(e.0))
+                }
+            },
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.stats.bump(Counter::KvError);
+                Err(e)
+            }
+        }
     }
 
     /// Stores `found` in memory unless memory holds a newer version, and
@@ -194,7 +415,26 @@ impl TieredCache {
         found
     }
 
-    async fn put_kv<K: NetworkCache>(&self, key: &CacheKey, entry: &Versioned, kv: &K) -> bool {
+    /// A KV write from the read path: skipped when this isolate wrote the
+    /// key within the last second (KV allows one write per second per key;
+    /// the value is the same, or the sync job repairs it).
+    async fn fill_kv<K: NetworkCache>(&self, key: &CacheKey, entry: &Versioned, kv: &K, now: Millis) {
+        let recent =
+            self.kv_writes.borrow().get(key.as_str()).is_some_and(|at| now.saturating_sub(*at) < KV_WRITE_INTERVAL_MS);
+        if recent {
+            return;
+        }
+        self.put_kv(key, entry, kv, now).await;
+    }
+
+    async fn put_kv<K: NetworkCache>(&self, key: &CacheKey, entry: &Versioned, kv: &K, now: Millis) -> bool {
+        {
+            let mut writes = self.kv_writes.borrow_mut();
+            if writes.len() >= KV_WRITES_REMEMBERED {
+                writes.retain(|_, at| now.saturating_sub(*at) < KV_WRITE_INTERVAL_MS);
+            }
+            writes.insert(key.as_str().to_string(), now);
+        }
         match kv.put(key.as_str(), envelope::encode(entry), self.kv_expiration_secs).await {
             Ok(()) => true,
             Err(_) => {
@@ -228,6 +468,7 @@ pub fn origin_write_error(e: TierError) -> crate::core::error::Error {
         TierError::Garbage(why) => {
             Error::OriginError(format!("the origin's answer was unreadable ({why}); the caches were left unchanged"))
         }
+        TierError::Throttled => Error::Unavailable("the origin is backing off after failures".into()),
     }
 }
 
@@ -239,6 +480,12 @@ pub fn read_failure_error(failure: ReadFailure) -> crate::core::error::Error {
         TierError::Timeout => {
             Error::OriginTimeout("the origin did not answer in time and no cached copy was available".into())
         }
+        TierError::Throttled => Error::Unavailable(
+            "no cached copy was available and the origin is not being asked for a moment after failures".into(),
+        ),
         other => Error::Unavailable(format!("no cached copy was available and the origin could not answer: {other}")),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,8 +6,8 @@ use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledE
 use super::handlers;
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(handlers::handle(req, env).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    Ok(handlers::handle(req, env, ctx).await)
 }
 
 #[event(scheduled)]

@@ -67,7 +67,9 @@ fn build(env: &Env) -> Result<Isolate, Error> {
     for problem in &problems {
         worker::console_warn!("edge-options configuration: {problem}");
     }
-    let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs);
+    let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs)
+        .with_timeouts(settings.timeouts)
+        .with_throttle(settings.throttle);
     let kinds = KindPolicies { maps: settings.map_policy, ownership: settings.ownership_policy };
     Ok(Isolate {
         options: Options::new(registry, config),

@@ -14,4 +14,8 @@ impl Clock for WorkerClock {
     fn now_ms(&self) -> Millis {
         worker::Date::now().as_millis()
     }
+
+    async fn sleep(&self, ms: Millis) {
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+    }
 }

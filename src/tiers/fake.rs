@@ -41,6 +41,8 @@ fn failure(mode: Mode) -> Option<TierError> {
 #[derive(Default)]
 pub struct FakeKv {
     pub data: RefCell<HashMap<String, String>>,
+    /// Polls each read stays pending before answering (a slow KV).
+    pub stall: Cell<u32>,
     pub read_mode: Cell<Mode>,
     pub write_mode: Cell<Mode>,
     pub gets: Cell<u32>,
@@ -59,6 +61,7 @@ impl FakeKv {
 impl NetworkCache for FakeKv {
     async fn get(&self, key: &str) -> Result<Option<String>, TierError> {
         self.gets.set(self.gets.get() + 1);
+        stall(self.stall.get()).await;
         if let Some(e) = failure(self.read_mode.get()) {
             return Err(e);
         }
@@ -91,6 +94,8 @@ impl NetworkCache for FakeKv {
 #[derive(Default)]
 pub struct FakeOrigin {
     pub options: RefCell<HashMap<String, Versioned>>,
+    /// Polls each call stays pending before answering (a slow origin).
+    pub stall: Cell<u32>,
     pub version: Cell<u64>,
     pub mode: Cell<Mode>,
     pub calls: Cell<u32>,
@@ -126,6 +131,9 @@ impl FakeOrigin {
 
 impl DurableStore for FakeOrigin {
     async fn get_option(&self, name: &str) -> Result<Versioned, TierError> {
+        self.calls.set(self.calls.get() + 1);
+        stall(self.stall.get()).await;
+        self.calls.set(self.calls.get() - 1);
         self.enter()?;
         self.garbage()?;
         Ok(self.options.borrow().get(name).cloned().unwrap_or(Versioned::absent(0)))
@@ -179,6 +187,7 @@ impl DurableStore for FakeOrigin {
     }
 
     async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError> {
+        stall(self.stall.get()).await;
         self.enter()?;
         self.garbage()?;
         Ok(self.maps.borrow().get(scope).cloned().unwrap_or_else(|| Versioned::present(json!({}), 0)))
@@ -273,5 +282,41 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now_ms(&self) -> Millis {
         self.0.get()
+    }
+
+    /// Yields once, so other futures polled by the same executor run in
+    /// between, then moves the clock *to* this sleep's deadline if it is not
+    /// there yet (simulated time, no real sleeping). Sleeps that overlap do
+    /// not add up, as concurrent timers do not.
+    async fn sleep(&self, ms: Millis) {
+        let deadline = self.0.get() + ms;
+        YieldOnce(false).await;
+        if self.0.get() < deadline {
+            self.0.set(deadline);
+        }
+    }
+}
+
+/// Stays pending for `polls` polls (a slow tier), waking itself each time.
+pub async fn stall(polls: u32) {
+    for _ in 0..polls {
+        YieldOnce(false).await;
+    }
+}
+
+/// A future that is pending once, then ready: a turn for the others.
+pub struct YieldOnce(pub bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
     }
 }

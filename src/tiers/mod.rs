@@ -42,6 +42,10 @@ pub enum TierError {
     /// An answer that does not parse or break the contract.
     #[error("unreadable answer: {0}")]
     Garbage(String),
+    /// Not asked at all: this isolate is backing off after origin failures
+    /// (per key, or the whole origin while the breaker is open).
+    #[error("not asked: backing off after origin failures")]
+    Throttled,
 }
 
 /// Workers KV, or anything that acts like it: a key-value network cache
@@ -93,10 +97,16 @@ pub trait DurableStore {
     async fn delete_ownership(&self, project: Id) -> Result<Versioned, TierError>;
 }
 
-/// The time, handed to the core (which never reads a clock itself).
+/// The time, handed to the core (which never reads a clock itself), and a
+/// way to wait: waiting is I/O too. On Workers each waiting request must hold
+/// a timer of its own (a request with no pending I/O of its own is cancelled
+/// as hung), which is exactly what `sleep` gives it.
+#[allow(async_fn_in_trait)]
 pub trait Clock {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> Millis;
+    /// Resolves after `ms` milliseconds.
+    async fn sleep(&self, ms: Millis);
 }
 
 /// The I/O one request may use: its KV binding, its origin client, a clock.

@@ -106,6 +106,13 @@ fn stale_map_served_within_grace_when_stores_fail_and_unavailable_after() {
     assert_eq!(w.get(Scope::Project(2)).expect("stale").source, Source::Stale);
     w.clock.advance_secs(60);
     assert_eq!(w.get(Scope::Project(2)).map_err(|e| e.code()), Err("unavailable"));
+    assert_eq!(
+        w.get(Scope::Project(2)).map_err(|e| e.code()),
+        Err("unavailable"),
+        "right after a failure the key backs off: the origin is not asked"
+    );
+    assert_eq!(w.origin.calls.get(), 3, "the backed-off read cost no origin call");
+    w.clock.advance_secs(5);
     w.origin.mode.set(Mode::Hanging);
     assert_eq!(w.get(Scope::Project(2)).map_err(|e| e.code()), Err("origin_timeout"));
 }

@@ -10,6 +10,7 @@ use crate::core::lifecycle::Policy;
 use crate::core::memory::Limits;
 use crate::core::slot::Versioned;
 use crate::tiers::fake::{FakeKv, FakeOrigin, ManualClock, Mode};
+use crate::tiers::Clock;
 
 const REGISTRY: &str = r#"{
   "defaults": {"ttl": 10, "grace": 60},
@@ -141,7 +142,7 @@ fn stale_value_served_within_grace_when_kv_and_origin_down() {
     w.clock.advance_secs(30);
     let read = w.get("foo");
     assert_eq!((read.value, read.source, read.degraded), (json!("bar"), Source::Stale, false));
-    assert_eq!(w.cache.stats().stale_served, 1);
+    assert_eq!(w.cache.stats(w.clock.now_ms()).stale_served, 1);
 }
 
 #[test]
@@ -153,7 +154,7 @@ fn stale_value_refused_after_grace_and_default_is_marked_degraded() {
     w.clock.advance_secs(70);
     let read = w.get("foo");
     assert_eq!((read.value, read.source, read.degraded), (json!(""), Source::Default, true));
-    assert_eq!(w.cache.stats().entries, 0, "the dead entry was evicted");
+    assert_eq!(w.cache.stats(w.clock.now_ms()).entries, 0, "the dead entry was evicted");
 }
 
 #[test]
@@ -176,7 +177,7 @@ fn kv_down_falls_through_to_origin_and_is_not_degraded() {
     w.kv.set_mode(Mode::Down);
     let read = w.get("foo");
     assert_eq!((read.value, read.source, read.degraded), (json!("bar"), Source::Origin, false));
-    assert_eq!(w.cache.stats().kv_errors, 1);
+    assert_eq!(w.cache.stats(w.clock.now_ms()).kv_errors, 1);
 }
 
 #[test]
@@ -185,6 +186,7 @@ fn garbage_in_kv_is_ignored_and_repaired_from_origin() {
     w.set("foo", json!("bar")).expect("set");
     w.new_isolate();
     w.kv.data.borrow_mut().insert("opt:foo".into(), "{\"v\":1,\"value\":".into());
+    w.clock.advance_secs(2); // past the one-write-per-second window of the set above
     let read = w.get("foo");
     assert_eq!((read.value, read.source), (json!("bar"), Source::Origin));
     w.new_isolate();
@@ -241,7 +243,7 @@ fn write_with_kv_down_succeeds_and_reports_cache_not_updated() {
     let written = w.set("foo", json!("bar")).expect("set");
     assert!(!written.cache_updated);
     assert_eq!(w.get("foo").value, json!("bar"), "memory was updated at once");
-    assert_eq!(w.cache.stats().kv_write_errors, 1);
+    assert_eq!(w.cache.stats(w.clock.now_ms()).kv_write_errors, 1);
 }
 
 #[test]
@@ -366,10 +368,10 @@ fn dead_entries_are_swept_by_later_reads_of_other_keys() {
     let w = World::new();
     w.set("foo", json!("bar")).expect("set");
     w.set("count", json!(2)).expect("set");
-    assert_eq!(w.cache.stats().entries, 2);
+    assert_eq!(w.cache.stats(w.clock.now_ms()).entries, 2);
     w.clock.advance_secs(71);
     w.get("storeonly");
-    assert_eq!(w.cache.stats().entries, 1, "only the key just read is held");
+    assert_eq!(w.cache.stats(w.clock.now_ms()).entries, 1, "only the key just read is held");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use crate::core::memory::Limits;
 use crate::core::ownership::{Owner, Owners};
 use crate::core::slot::Versioned;
 use crate::tiers::fake::{FakeKv, FakeOrigin, ManualClock, Mode};
+use crate::tiers::Clock;
 
 struct World {
     ownership: ProjectOwnership,
@@ -54,7 +55,7 @@ fn absent_record_is_negatively_cached_in_memory_and_kv() {
     w.cache.clear_memory();
     assert_eq!(w.get(1).expect("read").source, Source::Kv);
     assert_eq!(w.origin.calls.get(), 1);
-    assert_eq!(w.cache.stats().negative_hits, 3);
+    assert_eq!(w.cache.stats(w.clock.now_ms()).negative_hits, 3);
 }
 
 #[test]

@@ -13,7 +13,8 @@ pub const SYNC_WINDOW_SECS: u64 = 3600;
 
 /// `GET /v1/stats`: this isolate's counters and configuration problems.
 pub fn stats(ctx: &Ctx<'_>) -> Response {
-    let mut stats = serde_json::to_value(ctx.isolate.cache.stats()).unwrap_or_else(|_| json!({}));
+    let mut stats =
+        serde_json::to_value(ctx.isolate.cache.stats(worker::Date::now().as_millis())).unwrap_or_else(|_| json!({}));
     if let Value::Object(map) = &mut stats {
         map.insert("config_problems".into(), json!(ctx.isolate.problems));
     }

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::options::SetBody;
-use super::Ctx;
+use super::{Ctx, Refresh};
 use crate::core::error::Error;
 use crate::core::scope::Scope;
 use crate::http::reply;
@@ -13,6 +13,9 @@ use crate::http::reply;
 /// `value: null` when unset); both read the cached map.
 pub async fn get(ctx: &Ctx<'_>, scope: &Scope, key: Option<&str>) -> Result<Response, Error> {
     let read = ctx.isolate.maps.get(&ctx.isolate.cache, &ctx.io, scope).await?;
+    if read.refresh {
+        ctx.refresh_later(Refresh::Map(*scope));
+    }
     let source = read.source.as_str();
     let answer = match key {
         None => json!({ "values": read.values, "source": source, "version": read.version }),

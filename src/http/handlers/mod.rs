@@ -9,8 +9,10 @@ mod maps;
 mod options;
 mod ownership;
 
+use std::rc::Rc;
+
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use super::auth::{self, Access};
 use super::body;
@@ -18,6 +20,7 @@ use super::isolate::{self, Isolate};
 use super::reply;
 use super::route::{self, Method, Route};
 use crate::core::error::Error;
+use crate::core::scope::{Id, Scope};
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
 use crate::tiers::origin::OriginClient;
@@ -26,23 +29,61 @@ use crate::tiers::Io;
 /// The KV namespace binding name in `wrangler.toml`.
 pub const KV_BINDING: &str = "CACHE";
 
-/// What every handler gets: the isolate, this request's I/O, the caller's access.
+/// What every handler gets: the isolate, this request's I/O, the caller's
+/// access, and what it needs to refresh a key in the background.
 pub struct Ctx<'a> {
     /// The isolate's state.
-    pub isolate: &'a Isolate,
+    pub isolate: &'a Rc<Isolate>,
     /// This request's KV, origin and clock.
     pub io: Io<'a, WorkersKv, OriginClient, WorkerClock>,
     /// Read or admin.
     pub access: Access,
+    /// The request's bindings, for background work that outlives `io`.
+    pub env: &'a Env,
+    /// The request's context (`wait_until`); `None` for the cron trigger.
+    pub worker_ctx: Option<&'a Context>,
+}
+
+/// A key to refresh in the background after a stale answer.
+pub enum Refresh {
+    /// A registered option.
+    Option(String),
+    /// An option map.
+    Map(Scope),
+    /// A project's ownership record.
+    Ownership(Id),
+}
+
+impl Ctx<'_> {
+    /// Refreshes a key after the response, under `wait_until`: the request's
+    /// own background work (never another request's), with I/O objects of
+    /// its own built from this request's bindings.
+    pub fn refresh_later(&self, what: Refresh) {
+        let Some(worker_ctx) = self.worker_ctx else { return };
+        let isolate = Rc::clone(self.isolate);
+        let env = self.env.clone();
+        worker_ctx.wait_until(async move {
+            let Ok(kv) = kv_binding(&env) else { return };
+            let settings = &isolate.settings;
+            let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
+            let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
+            let cache = &isolate.cache;
+            match what {
+                Refresh::Option(name) => isolate.options.revalidate(cache, &io, &name).await,
+                Refresh::Map(scope) => isolate.maps.revalidate(cache, &io, &scope).await,
+                Refresh::Ownership(project) => isolate.ownership.revalidate(cache, &io, project).await,
+            };
+        });
+    }
 }
 
 /// Answers one request. Never fails: errors become error responses.
-pub async fn handle(mut req: Request, env: Env) -> Response {
+pub async fn handle(mut req: Request, env: Env, worker_ctx: Context) -> Response {
     let started = worker::Date::now().as_millis();
     let method = Method::parse(req.method().as_ref());
     let path = req.path();
     let query = req.url().ok().and_then(|u| u.query().map(str::to_string)).unwrap_or_default();
-    let (response, debug) = match serve(&mut req, &env, method, &path, &query).await {
+    let (response, debug) = match serve(&mut req, &env, &worker_ctx, method, &path, &query).await {
         Ok((response, debug)) => (response, debug),
         Err(e) => (reply::error(&e), isolate::get(&env).map(|i| i.settings.debug).unwrap_or(false)),
     };
@@ -62,6 +103,7 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
 async fn serve(
     req: &mut Request,
     env: &Env,
+    worker_ctx: &Context,
     method: Method,
     path: &str,
     query: &str,
@@ -79,7 +121,8 @@ async fn serve(
     let kv = kv_binding(env)?;
     let settings = &isolate.settings;
     let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
-    let ctx = Ctx { isolate: &isolate, io: Io { kv: &kv, origin: &origin, clock: &WorkerClock }, access };
+    let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
+    let ctx = Ctx { isolate: &isolate, io, access, env, worker_ctx: Some(worker_ctx) };
     let response = dispatch(req, &ctx, route).await?;
     Ok((response, settings.debug))
 }
@@ -138,8 +181,8 @@ pub async fn scheduled_sync(env: Env) {
         let kv = kv_binding(&env)?;
         let settings = &isolate.settings;
         let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
-        let ctx =
-            Ctx { isolate: &isolate, io: Io { kv: &kv, origin: &origin, clock: &WorkerClock }, access: Access::Admin };
+        let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
+        let ctx = Ctx { isolate: &isolate, io, access: Access::Admin, env: &env, worker_ctx: None };
         admin::run_sync(&ctx).await
     }
     .await;

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
 
-use super::Ctx;
+use super::{Ctx, Refresh};
 use crate::core::error::Error;
 use crate::core::options::OptionValue;
 use crate::http::auth::Access;
@@ -31,6 +31,9 @@ pub fn list(ctx: &Ctx<'_>) -> Response {
 /// `GET /v1/options/{name}`.
 pub async fn get(ctx: &Ctx<'_>, name: &str) -> Result<Response, Error> {
     let answer = ctx.isolate.options.get(&ctx.isolate.cache, &ctx.io, name).await?;
+    if answer.refresh {
+        ctx.refresh_later(Refresh::Option(answer.name.clone()));
+    }
     Ok(reply::json(200, &option_json(&answer, ctx.access), Some(answer.source)))
 }
 

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use worker::Response;
 
-use super::Ctx;
+use super::{Ctx, Refresh};
 use crate::core::error::Error;
 use crate::core::project_ownership::OwnershipInput;
 use crate::core::scope::Id;
@@ -12,6 +12,9 @@ use crate::http::reply;
 /// `GET …/ownership`: `{ownership: record | null, source}`.
 pub async fn get(ctx: &Ctx<'_>, project: Id) -> Result<Response, Error> {
     let read = ctx.isolate.ownership.get(&ctx.isolate.cache, &ctx.io, project).await?;
+    if read.refresh {
+        ctx.refresh_later(Refresh::Ownership(project));
+    }
     let answer = json!({ "ownership": read.record, "source": read.source.as_str() });
     Ok(reply::json(200, &answer, Some(read.source)))
 }
@@ -34,6 +37,9 @@ pub async fn delete(ctx: &Ctx<'_>, project: Id) -> Result<Response, Error> {
 /// `POST …/owners` with event data: `{owners, rules, auto_assign, source}`.
 pub async fn owners(ctx: &Ctx<'_>, project: Id, event: Value) -> Result<Response, Error> {
     let answer = ctx.isolate.ownership.owners(&ctx.isolate.cache, &ctx.io, project, &event).await?;
+    if answer.refresh {
+        ctx.refresh_later(Refresh::Ownership(project));
+    }
     let mut body = serde_json::to_value(&answer.evaluation).unwrap_or_else(|_| json!({}));
     if let Value::Object(map) = &mut body {
         map.insert("source".into(), json!(answer.source.as_str()));

@@ -320,3 +320,30 @@ impl std::future::Future for YieldOnce {
         }
     }
 }
+
+/// Every fake tier plus an empty isolate cache: the rig each core test
+/// builds its world on (a test's `World` derefs to it).
+pub struct FakeTiers {
+    pub cache: crate::core::tiered::TieredCache,
+    pub kv: FakeKv,
+    pub origin: FakeOrigin,
+    pub clock: ManualClock,
+}
+
+impl FakeTiers {
+    /// Healthy fakes, an empty cache with default limits (KV expiry 300 s),
+    /// and the clock at `now_ms`.
+    pub fn at(now_ms: Millis) -> Self {
+        FakeTiers {
+            cache: crate::core::tiered::TieredCache::new(crate::core::memory::Limits::default(), 300),
+            kv: FakeKv::default(),
+            origin: FakeOrigin::default(),
+            clock: ManualClock::at(now_ms),
+        }
+    }
+
+    /// The I/O bundle the core's calls take.
+    pub fn io(&self) -> super::Io<'_, FakeKv, FakeOrigin, ManualClock> {
+        super::Io { kv: &self.kv, origin: &self.origin, clock: &self.clock }
+    }
+}

@@ -4,30 +4,24 @@ use futures::executor::block_on;
 use serde_json::json;
 
 use super::*;
-use crate::core::memory::Limits;
-use crate::tiers::fake::{FakeKv, FakeOrigin, ManualClock, Mode};
+use crate::tiers::fake::{FakeTiers, Mode};
 
 struct World {
     maps: OptionMaps,
-    cache: TieredCache,
-    kv: FakeKv,
-    origin: FakeOrigin,
-    clock: ManualClock,
+    tiers: FakeTiers,
+}
+
+impl std::ops::Deref for World {
+    type Target = FakeTiers;
+
+    fn deref(&self) -> &FakeTiers {
+        &self.tiers
+    }
 }
 
 impl World {
     fn new() -> World {
-        World {
-            maps: OptionMaps::new(Policy::from_secs(10, 60)),
-            cache: TieredCache::new(Limits::default(), 300),
-            kv: FakeKv::default(),
-            origin: FakeOrigin::default(),
-            clock: ManualClock::at(5_000_000),
-        }
-    }
-
-    fn io(&self) -> Io<'_, FakeKv, FakeOrigin, ManualClock> {
-        Io { kv: &self.kv, origin: &self.origin, clock: &self.clock }
+        World { maps: OptionMaps::new(Policy::from_secs(10, 60)), tiers: FakeTiers::at(5_000_000) }
     }
 
     fn get(&self, scope: Scope) -> Result<MapRead, Error> {

@@ -9,7 +9,7 @@ use crate::core::config::ConfigValues;
 use crate::core::lifecycle::Policy;
 use crate::core::memory::Limits;
 use crate::core::slot::Versioned;
-use crate::tiers::fake::{FakeKv, FakeOrigin, ManualClock, Mode};
+use crate::tiers::fake::{FakeTiers, Mode};
 use crate::tiers::Clock;
 
 const REGISTRY: &str = r#"{
@@ -27,10 +27,15 @@ const REGISTRY: &str = r#"{
 
 struct World {
     options: Options,
-    cache: TieredCache,
-    kv: FakeKv,
-    origin: FakeOrigin,
-    clock: ManualClock,
+    tiers: FakeTiers,
+}
+
+impl std::ops::Deref for World {
+    type Target = FakeTiers;
+
+    fn deref(&self) -> &FakeTiers {
+        &self.tiers
+    }
 }
 
 impl World {
@@ -43,17 +48,7 @@ impl World {
             Registry::from_json(REGISTRY).expect("test registry").with_legacy_prefixes(vec!["sentry:".into()]);
         let (config, problems) = ConfigValues::parse(config, &registry);
         assert!(problems.is_empty(), "{problems:?}");
-        World {
-            options: Options::new(registry, config),
-            cache: TieredCache::new(Limits::default(), 300),
-            kv: FakeKv::default(),
-            origin: FakeOrigin::default(),
-            clock: ManualClock::at(1_000_000),
-        }
-    }
-
-    fn io(&self) -> Io<'_, FakeKv, FakeOrigin, ManualClock> {
-        Io { kv: &self.kv, origin: &self.origin, clock: &self.clock }
+        World { options: Options::new(registry, config), tiers: FakeTiers::at(1_000_000) }
     }
 
     fn get(&self, name: &str) -> OptionValue {

@@ -4,33 +4,27 @@ use futures::executor::block_on;
 use serde_json::json;
 
 use super::*;
-use crate::core::memory::Limits;
 use crate::core::ownership::{Owner, Owners};
 use crate::core::slot::Versioned;
-use crate::tiers::fake::{FakeKv, FakeOrigin, ManualClock, Mode};
+use crate::tiers::fake::{FakeTiers, Mode};
 use crate::tiers::Clock;
 
 struct World {
     ownership: ProjectOwnership,
-    cache: TieredCache,
-    kv: FakeKv,
-    origin: FakeOrigin,
-    clock: ManualClock,
+    tiers: FakeTiers,
+}
+
+impl std::ops::Deref for World {
+    type Target = FakeTiers;
+
+    fn deref(&self) -> &FakeTiers {
+        &self.tiers
+    }
 }
 
 impl World {
     fn new() -> World {
-        World {
-            ownership: ProjectOwnership::new(Policy::from_secs(10, 60)),
-            cache: TieredCache::new(Limits::default(), 300),
-            kv: FakeKv::default(),
-            origin: FakeOrigin::default(),
-            clock: ManualClock::at(9_000_000),
-        }
-    }
-
-    fn io(&self) -> Io<'_, FakeKv, FakeOrigin, ManualClock> {
-        Io { kv: &self.kv, origin: &self.origin, clock: &self.clock }
+        World { ownership: ProjectOwnership::new(Policy::from_secs(10, 60)), tiers: FakeTiers::at(9_000_000) }
     }
 
     fn get(&self, project: Id) -> Result<OwnershipRead, Error> {

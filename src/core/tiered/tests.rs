@@ -8,26 +8,24 @@ use futures::future::join_all;
 use serde_json::json;
 
 use super::*;
-use crate::tiers::fake::{FakeKv, FakeOrigin, ManualClock, Mode};
+use crate::tiers::fake::{FakeTiers, Mode};
 use crate::tiers::DurableStore;
 
 const P: Policy = Policy::from_secs(10, 60);
 
-struct World {
-    cache: TieredCache,
-    kv: FakeKv,
-    origin: FakeOrigin,
-    clock: ManualClock,
+struct World(FakeTiers);
+
+impl std::ops::Deref for World {
+    type Target = FakeTiers;
+
+    fn deref(&self) -> &FakeTiers {
+        &self.0
+    }
 }
 
 impl World {
     fn new() -> World {
-        World {
-            cache: TieredCache::new(Limits::default(), 300),
-            kv: FakeKv::default(),
-            origin: FakeOrigin::default(),
-            clock: ManualClock::at(1_000_000),
-        }
+        World(FakeTiers::at(1_000_000))
     }
 
     async fn read_with(&self, name: &str, policy: Policy) -> Result<Read, ReadFailure> {

@@ -18,6 +18,9 @@ fn health_needs_no_token_and_every_v1_call_needs_a_valid_one() {
     }
     assert_eq!(w.call("GET", "/v1/options", Some(READ), None).status, 200);
     assert_eq!(w.call("GET", "/v1/options", Some(ADMIN), None).status, 200);
+    assert_eq!(w.call("GET", "/v1/whoami", Some(READ), None).body, json!({"access": "read"}));
+    assert_eq!(w.call("GET", "/v1/whoami", Some(ADMIN), None).body, json!({"access": "admin"}));
+    assert_eq!(w.call("GET", "/v1/whoami", None, None).status, 401);
     let forbidden = w.call("PUT", "/v1/options/mail.host", Some(READ), Some(r#"{"value":"x"}"#));
     assert_eq!((forbidden.status, forbidden.code()), (403, "forbidden"));
 }

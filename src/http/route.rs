@@ -65,6 +65,8 @@ pub enum Route {
     RecordLastEvents(Id),
     /// `GET /v1/projects/{id}/event-hashes/last-processed?ids=…`
     FetchLastEvents(Id, Vec<i64>),
+    /// `GET /v1/whoami`
+    WhoAmI,
     /// `GET /v1/stats`
     Stats,
     /// `POST /v1/admin/sync`
@@ -168,6 +170,10 @@ pub fn route(method: Method, path: &str, query: &str) -> Result<Route, Error> {
                 _ => not_allowed(),
             }
         }
+        ["v1", "whoami"] => match method {
+            Method::Get => Ok(Route::WhoAmI),
+            _ => not_allowed(),
+        },
         ["v1", "stats"] => match method {
             Method::Get => Ok(Route::Stats),
             _ => not_allowed(),
@@ -298,6 +304,7 @@ mod tests {
             ("POST", "/v1/projects/{id}/owners"),
             ("POST", "/v1/projects/{id}/event-hashes/last-processed"),
             ("GET", "/v1/projects/{id}/event-hashes/last-processed"),
+            ("GET", "/v1/whoami"),
             ("GET", "/v1/stats"),
             ("POST", "/v1/admin/sync"),
         ];

@@ -6,10 +6,21 @@ use worker::Response;
 use super::Ctx;
 use crate::core::error::Error;
 use crate::core::sync::{self, SyncReport};
+use crate::http::auth::Access;
 use crate::http::reply;
 
 /// How far back the sync job looks, seconds (as the original design).
 pub const SYNC_WINDOW_SECS: u64 = 3600;
+
+/// `GET /v1/whoami`: what the caller's token allows, so a client (the
+/// dashboard) can show read vs admin without trying a write.
+pub fn whoami(ctx: &Ctx<'_>) -> Response {
+    let access = match ctx.access {
+        Access::Admin => "admin",
+        Access::Read => "read",
+    };
+    reply::json(200, &json!({ "access": access }), None)
+}
 
 /// `GET /v1/stats`: this isolate's counters and configuration problems.
 pub fn stats(ctx: &Ctx<'_>) -> Response {

@@ -153,6 +153,7 @@ async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Resp
             events::record(ctx, project, body).await
         }
         Route::FetchLastEvents(project, ids) => events::fetch(ctx, project, &ids).await,
+        Route::WhoAmI => Ok(admin::whoami(ctx)),
         Route::Stats => Ok(admin::stats(ctx)),
         Route::Sync => admin::sync(ctx).await,
     }

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -270,6 +272,37 @@ impl Stack {
     pub fn new_isolate(&mut self) {
         self.worker.stop();
         self.worker = Worker::start(&self.origin.url(), self.dir.path(), &[]);
+    }
+}
+
+/// An origin, a [`fault_proxy::FaultProxy`] in front of it and a Worker that
+/// reaches the origin only through the proxy. `origin.call` still goes
+/// straight to the origin, so tests can check what it really holds. Fields
+/// drop in order: the Worker first, then the proxy, then the origin.
+pub struct ProxiedStack {
+    pub worker: Worker,
+    pub proxy: fault_proxy::FaultProxy,
+    pub origin: Origin,
+    pub dir: tempfile::TempDir,
+}
+
+impl Stack {
+    /// A fresh origin, a fault proxy in `Pass` in front of it, and a Worker
+    /// with extra `vars` whose `ORIGIN_URL` is the proxy.
+    pub fn start_behind_proxy(vars: &[(&str, &str)]) -> ProxiedStack {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let origin = Origin::start(dir.path());
+        let proxy = fault_proxy::FaultProxy::start(origin.port);
+        let worker = Worker::start(&proxy.url(), dir.path(), vars);
+        ProxiedStack { worker, proxy, origin, dir }
+    }
+}
+
+impl ProxiedStack {
+    /// Where `wrangler dev` persists this stack's local KV (for
+    /// `wrangler kv … --local --persist-to`).
+    pub fn kv_dir(&self) -> PathBuf {
+        self.dir.path().join("wrangler-state")
     }
 }
 

@@ -112,7 +112,10 @@ impl OptionMaps {
         if value.is_null() {
             return Err(Error::InvalidType("null is not a value; DELETE the key to unset it".into()));
         }
-        let map = io.origin.put_map_key(scope, key, &value).await.map_err(origin_write_error)?;
+        let map = match io.origin.put_map_key(scope, key, &value).await {
+            Ok(map) => map,
+            Err(e) => return Err(cache.write_failed(&CacheKey::map(scope), e, io.kv, io.clock).await),
+        };
         self.store(cache, io, scope, map).await
     }
 
@@ -131,7 +134,11 @@ impl OptionMaps {
         C: Clock,
     {
         check_key(key)?;
-        let map = match io.origin.delete_map_key(scope, key).await.map_err(origin_write_error)? {
+        let deleted = match io.origin.delete_map_key(scope, key).await {
+            Ok(deleted) => deleted,
+            Err(e) => return Err(cache.write_failed(&CacheKey::map(scope), e, io.kv, io.clock).await),
+        };
+        let map = match deleted {
             Some(map) => map,
             // Not set at the origin: whatever is cached may be behind, so
             // take the map as the origin has it now.

@@ -140,6 +140,21 @@ impl<V: Weigh> MemoryCache<V> {
         true
     }
 
+    /// Makes `key` stale at `now` (keeping its grace): it is then served
+    /// only when the stores cannot answer. For a key whose last write may or
+    /// may not have reached the origin. Returns whether it was held.
+    pub fn mark_stale(&mut self, key: &CacheKey, now: Millis) -> bool {
+        let Some(entry) = self.entries.get_mut(key) else { return false };
+        let aged = now.saturating_sub(entry.policy.ttl_ms);
+        if aged < entry.fetched_at {
+            entry.fetched_at = aged;
+            self.by_death.remove(&entry.death);
+            entry.death = (entry.policy.dies_at(aged), entry.death.1);
+            self.by_death.insert(entry.death, key.clone());
+        }
+        true
+    }
+
     /// Forgets `key`. Returns whether it was held.
     pub fn remove(&mut self, key: &CacheKey) -> bool {
         match self.entries.remove(key) {
@@ -260,6 +275,21 @@ mod tests {
         assert!(c.insert(key(1), V(5, 1), P, 3), "same version refreshes the fetch time");
         assert!(c.insert(key(1), V(6, 1), P, 4));
         assert_eq!(c.get(&key(1), 5), Lookup::Fresh(Rc::new(V(6, 1))));
+    }
+
+    #[test]
+    fn marked_stale_entry_keeps_its_grace_from_now() {
+        const T: Millis = 1_000_000; // clocks are Unix milliseconds: far past any ttl
+        let mut c = cache();
+        c.insert(key(1), V(1, 1), P, T);
+        assert!(c.mark_stale(&key(1), T + 5_000));
+        assert!(matches!(c.get(&key(1), T + 5_000), Lookup::Stale(_)));
+        assert!(matches!(c.get(&key(1), T + 64_999), Lookup::Stale(_)));
+        assert_eq!(c.get(&key(1), T + 65_000), Lookup::Miss, "dead 60 s (grace) after being marked");
+        assert!(!c.mark_stale(&key(2), T));
+        c.insert(key(3), V(1, 1), P, T);
+        c.mark_stale(&key(3), T + 5_000);
+        assert_eq!(c.sweep(T + 65_000, 10), 1, "the death index moved with it");
     }
 
     #[test]

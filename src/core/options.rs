@@ -20,7 +20,7 @@ use super::flags::Flags;
 use super::key::CacheKey;
 use super::registry::{OptionSpec, Registry};
 use super::source::Source;
-use super::tiered::{origin_write_error, TieredCache};
+use super::tiered::TieredCache;
 
 #[cfg(test)]
 mod tests;
@@ -150,10 +150,13 @@ impl Options {
     {
         let spec = self.writable(name)?;
         spec.value_type.check(&value)?;
-        let stored = io.origin.put_option(&spec.name, &value).await.map_err(origin_write_error)?;
+        let key = CacheKey::option(&spec.name);
+        let stored = match io.origin.put_option(&spec.name, &value).await {
+            Ok(stored) => stored,
+            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
+        };
         let version = stored.version;
         let value = stored.value().cloned();
-        let key = CacheKey::option(&spec.name);
         let cache_updated = cache.after_write(&key, stored, spec.policy, io.kv, io.clock).await;
         Ok(OptionWrite { name: spec.name.clone(), value, version, cache_updated })
     }
@@ -172,9 +175,12 @@ impl Options {
         C: Clock,
     {
         let spec = self.writable(name)?;
-        let gone = io.origin.delete_option(&spec.name).await.map_err(origin_write_error)?;
-        let version = gone.version;
         let key = CacheKey::option(&spec.name);
+        let gone = match io.origin.delete_option(&spec.name).await {
+            Ok(gone) => gone,
+            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
+        };
+        let version = gone.version;
         let cache_updated = cache.after_write(&key, gone, spec.policy, io.kv, io.clock).await;
         Ok(OptionWrite { name: spec.name.clone(), value: None, version, cache_updated })
     }

@@ -19,7 +19,7 @@ use super::lifecycle::Policy;
 use super::ownership::{evaluate, event_from_json, parse_rules, schema, Evaluation, Rule};
 use super::scope::Id;
 use super::source::Source;
-use super::tiered::{origin_write_error, read_failure_error, TieredCache};
+use super::tiered::{read_failure_error, TieredCache};
 use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
 
 /// What a caller may write: the rules text and three flags.
@@ -132,9 +132,12 @@ impl ProjectOwnership {
             "auto_assignment": input.auto_assignment.unwrap_or(false),
             "is_active": input.is_active.unwrap_or(true),
         });
-        let stored = io.origin.put_ownership(project, &record).await.map_err(origin_write_error)?;
-        let shown = stored.value().map(|r| view(r, stored.version)).unwrap_or(Value::Null);
         let key = CacheKey::ownership(project);
+        let stored = match io.origin.put_ownership(project, &record).await {
+            Ok(stored) => stored,
+            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
+        };
+        let shown = stored.value().map(|r| view(r, stored.version)).unwrap_or(Value::Null);
         let cache_updated = cache.after_write(&key, stored, self.policy, io.kv, io.clock).await;
         Ok((shown, cache_updated))
     }
@@ -147,8 +150,11 @@ impl ProjectOwnership {
         O: DurableStore,
         C: Clock,
     {
-        let gone = io.origin.delete_ownership(project).await.map_err(origin_write_error)?;
         let key = CacheKey::ownership(project);
+        let gone = match io.origin.delete_ownership(project).await {
+            Ok(gone) => gone,
+            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
+        };
         Ok(cache.after_write(&key, gone, self.policy, io.kv, io.clock).await)
     }
 

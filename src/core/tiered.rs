@@ -307,6 +307,26 @@ impl TieredCache {
         self.put_kv(key, &entry, kv, now).await
     }
 
+    /// A write failed: the caller-facing error, and when the origin may have
+    /// applied it after all (timeout, answer cut off), the key's copy in
+    /// memory is made stale and KV's is deleted, so the next read asks the
+    /// origin (and serves the old value only, marked stale, if it cannot).
+    pub async fn write_failed<K: NetworkCache, C: Clock>(
+        &self,
+        key: &CacheKey,
+        e: TierError,
+        kv: &K,
+        clock: &C,
+    ) -> crate::core::error::Error {
+        if e.write_outcome_unknown() {
+            self.memory.borrow_mut().mark_stale(key, clock.now_ms());
+            if kv.delete(key.as_str()).await.is_err() {
+                self.stats.bump(Counter::KvWriteError);
+            }
+        }
+        origin_write_error(e)
+    }
+
     /// Counts a read answered by config or default because the stores failed.
     pub fn count_degraded(&self) {
         self.stats.bump(Counter::Degraded);
@@ -460,8 +480,14 @@ pub fn origin_write_error(e: TierError) -> crate::core::error::Error {
             Error::Unavailable(format!("the origin is unreachable, nothing was changed: {why}"))
         }
         TierError::Timeout => Error::OriginTimeout(
-            "the origin did not answer in time; the write may or may not have been applied there".into(),
+            "the origin did not answer in time; the write may or may not have been applied there \
+             (the edge dropped its cached copy, so the next read asks the origin)"
+                .into(),
         ),
+        TierError::Interrupted(why) => Error::OriginError(format!(
+            "the origin's answer was cut off ({why}); the write may have been applied there \
+             (the edge dropped its cached copy, so the next read asks the origin)"
+        )),
         TierError::Status(status, _) => {
             Error::OriginError(format!("the origin refused the write with status {status}; nothing was changed"))
         }

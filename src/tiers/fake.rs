@@ -26,11 +26,13 @@ pub enum Mode {
     Erroring,
     /// Answer unreadable content (KV gets only; origin answers).
     Garbage,
+    /// The origin applies the call, then its answer is cut off.
+    CutOff,
 }
 
 fn failure(mode: Mode) -> Option<TierError> {
     match mode {
-        Mode::Healthy | Mode::Garbage => None,
+        Mode::Healthy | Mode::Garbage | Mode::CutOff => None,
         Mode::Down => Some(TierError::Unreachable("connection refused".into())),
         Mode::Hanging => Some(TierError::Timeout),
         Mode::Erroring => Some(TierError::Status(500, "boom".into())),
@@ -127,6 +129,14 @@ impl FakeOrigin {
         }
         Ok(())
     }
+
+    /// After applying a call: its answer is lost on the way back.
+    fn cut_off<T>(&self, answer: T) -> Result<T, TierError> {
+        if self.mode.get() == Mode::CutOff {
+            return Err(TierError::Interrupted("Network connection lost".into()));
+        }
+        Ok(answer)
+    }
 }
 
 impl DurableStore for FakeOrigin {
@@ -136,14 +146,14 @@ impl DurableStore for FakeOrigin {
         self.calls.set(self.calls.get() - 1);
         self.enter()?;
         self.garbage()?;
-        Ok(self.options.borrow().get(name).cloned().unwrap_or(Versioned::absent(0)))
+        self.cut_off(self.options.borrow().get(name).cloned().unwrap_or(Versioned::absent(0)))
     }
 
     async fn put_option(&self, name: &str, value: &Value) -> Result<Versioned, TierError> {
         self.enter()?;
         self.garbage()?;
         let v = self.store(name, value.clone());
-        Ok(Versioned::present(value.clone(), v))
+        self.cut_off(Versioned::present(value.clone(), v))
     }
 
     async fn delete_option(&self, name: &str) -> Result<Versioned, TierError> {

@@ -33,9 +33,14 @@ pub enum TierError {
     /// No connection, DNS failure, reset: nobody answered.
     #[error("unreachable: {0}")]
     Unreachable(String),
-    /// No answer within the hard timeout.
+    /// No answer within the hard timeout. For a write, the origin may or
+    /// may not have applied it.
     #[error("timed out")]
     Timeout,
+    /// The origin started answering (a status arrived) and the answer was
+    /// then cut off. For a write, the origin may well have applied it.
+    #[error("answer cut off: {0}")]
+    Interrupted(String),
     /// An answer with an unexpected status (5xx, 401, …).
     #[error("status {0}: {1}")]
     Status(u16, String),
@@ -46,6 +51,14 @@ pub enum TierError {
     /// (per key, or the whole origin while the breaker is open).
     #[error("not asked: backing off after origin failures")]
     Throttled,
+}
+
+impl TierError {
+    /// Whether a write that failed this way may still have been applied by
+    /// the origin (so the caches can no longer be trusted for that key).
+    pub fn write_outcome_unknown(&self) -> bool {
+        matches!(self, TierError::Timeout | TierError::Interrupted(_))
+    }
 }
 
 /// Workers KV, or anything that acts like it: a key-value network cache

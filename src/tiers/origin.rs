@@ -3,11 +3,26 @@
 //! Each call carries the origin token, and is cut off (and its fetch
 //! aborted) at the hard timeout. Answers are parsed by `origin_wire`, which
 //! is pure and tested natively; this file only moves bytes.
+//!
+//! Reads run as a JS promise of their own (`future_to_promise`), recorded
+//! by path in `PendingGets`. When a read is abandoned at the soft timeout
+//! (the stale value answers the request), that promise keeps running, and
+//! the background refresh of the *same request* (under `wait_until`) awaits
+//! it instead of sending a second request: the fetch finishes in the
+//! background and fills the caches, as DESIGN.md asks. `PendingGets` is
+//! never shared between requests (a request must not await another
+//! request's I/O).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use serde_json::Value;
+use worker::js_sys::{Array, Promise};
+use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use super::origin_wire::{self, encode_segment};
@@ -15,12 +30,25 @@ use super::{Changes, DurableStore, TierError};
 use crate::core::scope::{Id, Scope};
 use crate::core::slot::Versioned;
 
+/// Origin reads one request has under way, by path, with the controller
+/// that aborts each at its hard timeout.
+#[derive(Clone, Default)]
+pub struct PendingGets(Rc<RefCell<HashMap<String, (Promise, Abort)>>>);
+
+/// The abort switch of one exchange; taken (and pulled) at most once.
+type Abort = Rc<RefCell<Option<AbortController>>>;
+
 /// A client of the origin API for one request.
 pub struct OriginClient {
     base_url: String,
     token: String,
     timeout: Duration,
+    pending: PendingGets,
 }
+
+/// Prefixes that carry a failure's kind through a JS rejection.
+const UNREACHABLE: &str = "unreachable:";
+const INTERRUPTED: &str = "interrupted:";
 
 impl OriginClient {
     /// A client of the origin at `base_url` (no trailing slash).
@@ -29,11 +57,56 @@ impl OriginClient {
             base_url: base_url.to_string(),
             token: token.to_string(),
             timeout: Duration::from_millis(timeout_ms),
+            pending: PendingGets::default(),
         }
+    }
+
+    /// The same client sharing `pending` with another client of the same
+    /// request (the background refresh), so it can finish an abandoned read.
+    #[must_use]
+    pub fn sharing(mut self, pending: PendingGets) -> Self {
+        self.pending = pending;
+        self
+    }
+
+    /// This client's reads under way, to hand to the background refresh.
+    pub fn pending(&self) -> PendingGets {
+        self.pending.clone()
     }
 
     /// Sends one request; answers (status, body text) or how it failed.
     async fn call(&self, method: Method, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
+        let is_get = method == Method::Get;
+        let under_way = if is_get { self.pending.0.borrow().get(path).cloned() } else { None };
+        let (promise, controller) = match under_way {
+            Some(found) => found,
+            None => {
+                let started = self.start(method, path, body)?;
+                if is_get {
+                    self.pending.0.borrow_mut().insert(path.to_string(), started.clone());
+                }
+                started
+            }
+        };
+        let outcome = select(JsFuture::from(promise), Box::pin(Delay::from(self.timeout))).await;
+        if is_get {
+            self.pending.0.borrow_mut().remove(path);
+        }
+        match outcome {
+            Either::Left((Ok(answer), _)) => decode_answer(&answer),
+            Either::Left((Err(failure), _)) => Err(decode_failure(&failure)),
+            Either::Right(((), _)) => {
+                if let Some(controller) = controller.borrow_mut().take() {
+                    controller.abort();
+                }
+                Err(TierError::Timeout)
+            }
+        }
+    }
+
+    /// Starts the exchange as a JS promise that runs on its own, whether or
+    /// not the caller keeps waiting for it.
+    fn start(&self, method: Method, path: &str, body: Option<String>) -> Result<(Promise, Abort), TierError> {
         let url = format!("{}{}", self.base_url, path);
         let headers = Headers::new();
         let set = |k: &str, v: &str| {
@@ -41,36 +114,48 @@ impl OriginClient {
         };
         set("authorization", &format!("Bearer {}", self.token))?;
         set("accept", "application/json")?;
-        let mut init = RequestInit::new();
-        init.with_method(method).with_headers(headers.clone());
-        if let Some(body) = body {
+        if body.is_some() {
             set("content-type", "application/json")?;
-            init.with_headers(headers).with_body(Some(body.into()));
+        }
+        let mut init = RequestInit::new();
+        init.with_method(method).with_headers(headers);
+        if let Some(body) = body {
+            init.with_body(Some(body.into()));
         }
         let request = Request::new_with_init(&url, &init)
             .map_err(|e| TierError::Unreachable(format!("bad origin URL {url:?}: {e}")))?;
-
         let controller = AbortController::default();
         let signal = controller.signal();
         let fetch = Fetch::Request(request);
-        let exchange = async move {
+        let promise = future_to_promise(async move {
             let mut response =
-                fetch.send_with_signal(&signal).await.map_err(|e| TierError::Unreachable(e.to_string()))?;
+                fetch.send_with_signal(&signal).await.map_err(|e| JsValue::from_str(&format!("{UNREACHABLE}{e}")))?;
             let status = response.status_code();
             let text = response
                 .text()
                 .await
-                .map_err(|e| TierError::Unreachable(format!("reading the origin's answer: {e}")))?;
-            Ok((status, text))
-        };
-        let deadline = Delay::from(self.timeout);
-        match select(Box::pin(exchange), Box::pin(deadline)).await {
-            Either::Left((result, _)) => result,
-            Either::Right(((), _)) => {
-                controller.abort();
-                Err(TierError::Timeout)
-            }
-        }
+                .map_err(|e| JsValue::from_str(&format!("{INTERRUPTED}reading the origin's answer: {e}")))?;
+            Ok(Array::of2(&JsValue::from(status), &JsValue::from_str(&text)).into())
+        });
+        Ok((promise, Rc::new(RefCell::new(Some(controller)))))
+    }
+}
+
+fn decode_answer(answer: &JsValue) -> Result<(u16, String), TierError> {
+    let pair = Array::from(answer);
+    let status = pair.get(0).as_f64().and_then(|s| u16::try_from(s as i64).ok());
+    match (status, pair.get(1).as_string()) {
+        (Some(status), Some(text)) => Ok((status, text)),
+        _ => Err(TierError::Garbage("the fetch settled with no status or body".into())),
+    }
+}
+
+fn decode_failure(failure: &JsValue) -> TierError {
+    let message = failure.as_string().unwrap_or_else(|| format!("{failure:?}"));
+    if let Some(why) = message.strip_prefix(INTERRUPTED) {
+        TierError::Interrupted(why.to_string())
+    } else {
+        TierError::Unreachable(message.strip_prefix(UNREACHABLE).unwrap_or(&message).to_string())
     }
 }
 

@@ -174,6 +174,8 @@ impl Worker {
             .args(["--var", &format!("ORIGIN_URL:{origin_url}")])
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CI", "true")
+            // The Worker is built before the tests; never rebuild it under them.
+            .env("EDGE_OPTIONS_NO_BUILD", "1")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("log"))
             .stderr(log_file)
@@ -251,6 +253,8 @@ pub struct Stack {
     pub worker: Worker,
     pub origin: Origin,
     pub dir: tempfile::TempDir,
+    /// The extra vars the Worker was started with (kept by `new_isolate`).
+    vars: Vec<(String, String)>,
 }
 
 impl Stack {
@@ -264,14 +268,16 @@ impl Stack {
         let dir = tempfile::tempdir().expect("temp dir");
         let origin = Origin::start(dir.path());
         let worker = Worker::start(&origin.url(), dir.path(), vars);
-        Stack { worker, origin, dir }
+        let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Stack { worker, origin, dir, vars }
     }
 
     /// Restarts the Worker on the same KV state: a new isolate, so isolate
     /// memory is empty while KV keeps what was written.
     pub fn new_isolate(&mut self) {
         self.worker.stop();
-        self.worker = Worker::start(&self.origin.url(), self.dir.path(), &[]);
+        let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.worker = Worker::start(&self.origin.url(), self.dir.path(), &vars);
     }
 }
 
@@ -303,6 +309,48 @@ impl ProxiedStack {
     /// `wrangler kv … --local --persist-to`).
     pub fn kv_dir(&self) -> PathBuf {
         self.dir.path().join("wrangler-state")
+    }
+
+    /// Runs `wrangler kv <args> --binding CACHE --local --persist-to <the
+    /// stack's KV>`, in its own process group, killed if it takes over 60 s;
+    /// answers its stdout. `file` is written first and its path appended to
+    /// `args` (bulk commands take one).
+    pub fn wrangler_kv(&self, args: &[&str], file: Option<&serde_json::Value>) -> String {
+        let dir = self.dir.path();
+        let stamp = format!("{:?}", Instant::now()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
+        let (out_path, err_path) = (dir.join(format!("kv-{stamp}.out")), dir.join(format!("kv-{stamp}.err")));
+        let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
+        cmd.current_dir(root()).arg("kv").args(args);
+        if let Some(content) = file {
+            let path = dir.join(format!("kv-{stamp}.json"));
+            std::fs::write(&path, content.to_string()).expect("write the wrangler kv input");
+            cmd.arg(path);
+        }
+        cmd.args(["--binding", "CACHE", "--local", "--persist-to"])
+            .arg(self.kv_dir())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).expect("kv stdout"))
+            .stderr(std::fs::File::create(&err_path).expect("kv stderr"))
+            .process_group(0);
+        let mut child = cmd.spawn().expect("start wrangler kv");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let group = format!("-{}", child.id());
+                let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+                let _ = child.wait();
+                panic!("wrangler kv {args:?} took over 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        assert!(status.success(), "wrangler kv {args:?} failed:\n{}\n{}", read(&out_path), read(&err_path));
+        read(&out_path)
     }
 }
 

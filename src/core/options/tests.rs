@@ -232,6 +232,23 @@ fn write_fails_cleanly_when_origin_down_and_changes_nothing() {
 }
 
 #[test]
+fn write_whose_answer_is_cut_off_is_reported_as_maybe_applied_and_the_caches_forget_the_key() {
+    let w = World::new();
+    w.set("foo", json!("before")).expect("set");
+    w.origin.mode.set(Mode::CutOff);
+    let err = w.set("foo", json!("after")).expect_err("cut off");
+    assert_eq!(err.code(), "origin_error");
+    assert!(err.to_string().contains("may have been applied"), "{err}");
+    let unsure = w.get("foo");
+    assert_eq!((unsure.value, unsure.source), (json!("before"), Source::Stale), "the old value is only stale now");
+    w.origin.mode.set(Mode::Healthy);
+    w.clock.advance_secs(2); // past the key's backoff after the failed read
+    assert_eq!(w.origin.holds("foo"), Some(json!("after")), "the origin did apply it");
+    let read = w.get("foo");
+    assert_eq!((read.value, read.source), (json!("after"), Source::Origin), "no cache served the old value as fresh");
+}
+
+#[test]
 fn write_with_kv_down_succeeds_and_reports_cache_not_updated() {
     let w = World::new();
     w.kv.set_mode(Mode::Down);

@@ -23,7 +23,7 @@ use crate::core::error::Error;
 use crate::core::scope::{Id, Scope};
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
-use crate::tiers::origin::OriginClient;
+use crate::tiers::origin::{OriginClient, PendingGets};
 use crate::tiers::Io;
 
 /// The KV namespace binding name in `wrangler.toml`.
@@ -42,6 +42,8 @@ pub struct Ctx<'a> {
     pub env: &'a Env,
     /// The request's context (`wait_until`); `None` for the cron trigger.
     pub worker_ctx: Option<&'a Context>,
+    /// Origin reads this request has under way (a refresh finishes them).
+    pub pending: PendingGets,
 }
 
 /// A key to refresh in the background after a stale answer.
@@ -62,10 +64,12 @@ impl Ctx<'_> {
         let Some(worker_ctx) = self.worker_ctx else { return };
         let isolate = Rc::clone(self.isolate);
         let env = self.env.clone();
+        let pending = self.pending.clone();
         worker_ctx.wait_until(async move {
             let Ok(kv) = kv_binding(&env) else { return };
             let settings = &isolate.settings;
-            let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
+            let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms)
+                .sharing(pending);
             let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
             let cache = &isolate.cache;
             match what {
@@ -122,7 +126,7 @@ async fn serve(
     let settings = &isolate.settings;
     let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
     let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
-    let ctx = Ctx { isolate: &isolate, io, access, env, worker_ctx: Some(worker_ctx) };
+    let ctx = Ctx { isolate: &isolate, io, access, env, worker_ctx: Some(worker_ctx), pending: origin.pending() };
     let response = dispatch(req, &ctx, route).await?;
     Ok((response, settings.debug))
 }
@@ -183,7 +187,8 @@ pub async fn scheduled_sync(env: Env) {
         let settings = &isolate.settings;
         let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
         let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
-        let ctx = Ctx { isolate: &isolate, io, access: Access::Admin, env: &env, worker_ctx: None };
+        let pending = origin.pending();
+        let ctx = Ctx { isolate: &isolate, io, access: Access::Admin, env: &env, worker_ctx: None, pending };
         admin::run_sync(&ctx).await
     }
     .await;

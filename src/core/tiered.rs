@@ -491,9 +491,10 @@ pub fn origin_write_error(e: TierError) -> crate::core::error::Error {
         TierError::Status(status, _) => {
             Error::OriginError(format!("the origin refused the write with status {status}; nothing was changed"))
         }
-        TierError::Garbage(why) => {
-            Error::OriginError(format!("the origin's answer was unreadable ({why}); the caches were left unchanged"))
-        }
+        TierError::Garbage(why) => Error::OriginError(format!(
+            "the origin answered the write with something unreadable ({why}); it may have been applied there \
+             (the edge dropped its cached copy, so the next read asks the origin)"
+        )),
         TierError::Throttled => Error::Unavailable("the origin is backing off after failures".into()),
     }
 }

@@ -186,6 +186,18 @@ pub fn route(method: Method, path: &str, query: &str) -> Result<Route, Error> {
     }
 }
 
+/// The methods `path` takes, for the `Allow` header of a 405.
+pub fn allowed_methods(path: &str, query: &str) -> Vec<&'static str> {
+    [(Method::Get, "GET"), (Method::Put, "PUT"), (Method::Post, "POST"), (Method::Delete, "DELETE")]
+        .into_iter()
+        .filter(|(method, _)| match route(*method, path, query) {
+            Ok(_) => true,
+            Err(e) => !matches!(e.code(), "method_not_allowed" | "not_found"),
+        })
+        .map(|(_, name)| name)
+        .collect()
+}
+
 /// Parses a query string into decoded `(name, value)` pairs (`+` is a space).
 ///
 /// # Errors
@@ -373,6 +385,18 @@ mod tests {
         );
         assert!(Route::RecordLastEvents(9).is_write());
         assert!(!Route::Owners(9).is_write(), "evaluating owners reads only");
+    }
+
+    #[test]
+    fn allow_lists_the_methods_a_path_takes() {
+        assert_eq!(allowed_methods("/v1/stats", ""), ["GET"]);
+        assert_eq!(allowed_methods("/v1/options/x", ""), ["GET", "PUT", "DELETE"]);
+        assert_eq!(
+            allowed_methods("/v1/projects/0/ownership", ""),
+            ["GET", "PUT", "DELETE"],
+            "bad ids still say which methods exist"
+        );
+        assert_eq!(allowed_methods("/v1/projects/1/event-hashes/last-processed", ""), ["GET", "POST"]);
     }
 
     #[test]

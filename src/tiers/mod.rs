@@ -55,9 +55,10 @@ pub enum TierError {
 
 impl TierError {
     /// Whether a write that failed this way may still have been applied by
-    /// the origin (so the caches can no longer be trusted for that key).
+    /// the origin (so the caches can no longer be trusted for that key): no
+    /// answer in time, an answer cut off, or a 2xx whose body is unreadable.
     pub fn write_outcome_unknown(&self) -> bool {
-        matches!(self, TierError::Timeout | TierError::Interrupted(_))
+        matches!(self, TierError::Timeout | TierError::Interrupted(_) | TierError::Garbage(_))
     }
 }
 

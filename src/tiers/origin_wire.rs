@@ -35,15 +35,21 @@ struct DeletedRecord {
 
 #[derive(Deserialize)]
 struct UpdatedSince {
-    options: Vec<OptionRecord>,
+    options: Vec<Value>,
     #[serde(default)]
-    deleted: Vec<DeletedRecord>,
+    deleted: Vec<Value>,
     #[serde(default)]
-    maps: Vec<MapChange>,
+    maps: Vec<Value>,
     #[serde(default)]
-    ownership: Vec<OwnershipChange>,
+    ownership: Vec<Value>,
     #[serde(default)]
-    ownership_deleted: Vec<OwnershipDeleted>,
+    ownership_deleted: Vec<Value>,
+}
+
+/// The entries of one list of the feed that keep the contract; the others
+/// are skipped (one bad entry must not stop the sync of all the rest).
+fn entries<T: serde::de::DeserializeOwned>(list: Vec<Value>) -> impl Iterator<Item = T> {
+    list.into_iter().filter(Value::is_object).filter_map(|entry| T::deserialize(entry).ok())
 }
 
 #[derive(Deserialize)]
@@ -110,14 +116,13 @@ pub fn option_put(name: &str, status: u16, body: &str) -> Result<Versioned, Tier
 /// when there was nothing to delete (the caller's goal holds either way).
 pub fn option_delete(status: u16, body: &str) -> Result<Versioned, TierError> {
     match status {
-        200 | 204 => {
-            let v: VersionOnly = if body.trim().is_empty() {
-                VersionOnly { version: 0 }
-            } else {
-                serde_json::from_str(body).map_err(garbage)?
-            };
-            Ok(Versioned::absent(v.version))
-        }
+        200 | 204 => match object::<VersionOnly>(body) {
+            Ok(VersionOnly { version }) if version >= 1 => Ok(Versioned::absent(version)),
+            // Without the delete's version the caches could not tell the
+            // deletion from an older value they hold.
+            Ok(_) => Err(TierError::Garbage("a delete answer without a version".into())),
+            Err(e) => Err(e),
+        },
         404 => Ok(Versioned::absent(tombstone_version(body))),
         _ => Err(unexpected(status, body)),
     }
@@ -131,17 +136,17 @@ pub fn changes(status: u16, body: &str) -> Result<Changes, TierError> {
     if status != 200 {
         return Err(unexpected(status, body));
     }
-    let parsed: UpdatedSince = serde_json::from_str(body).map_err(garbage)?;
+    let parsed: UpdatedSince = object(body)?;
     let mut out = Changes::default();
-    for record in parsed.options {
+    for record in entries::<OptionRecord>(parsed.options) {
         if !record.value.is_null() {
             out.options.push((record.name, Versioned::present(record.value, record.version)));
         }
     }
-    for record in parsed.deleted {
+    for record in entries::<DeletedRecord>(parsed.deleted) {
         out.options.push((record.name, Versioned::absent(record.version)));
     }
-    for change in parsed.maps {
+    for change in entries::<MapChange>(parsed.maps) {
         let scope = match (change.scope.as_str(), change.project, change.organization) {
             ("organization", _, _) => Scope::Organization(change.id),
             ("project", _, _) => Scope::Project(change.id),
@@ -152,12 +157,12 @@ pub fn changes(status: u16, body: &str) -> Result<Changes, TierError> {
         };
         out.maps.push((scope, Versioned::present(Value::Object(change.values), change.version)));
     }
-    for change in parsed.ownership {
+    for change in entries::<OwnershipChange>(parsed.ownership) {
         if let Ok(entry) = ownership_record(&change.record.to_string()) {
             out.ownership.push((change.project, entry));
         }
     }
-    for change in parsed.ownership_deleted {
+    for change in entries::<OwnershipDeleted>(parsed.ownership_deleted) {
         out.ownership.push((change.project, Versioned::absent(change.version)));
     }
     Ok(out)
@@ -168,7 +173,7 @@ pub fn map_answer(status: u16, body: &str) -> Result<Versioned, TierError> {
     if status != 200 {
         return Err(unexpected(status, body));
     }
-    let answer: MapAnswer = serde_json::from_str(body).map_err(garbage)?;
+    let answer: MapAnswer = object(body)?;
     if answer.values.values().any(Value::is_null) {
         return Err(TierError::Garbage("an option map holds a null value".into()));
     }
@@ -219,7 +224,7 @@ fn ownership_record(body: &str) -> Result<Versioned, TierError> {
         #[serde(default)]
         updated_at: Option<u64>,
     }
-    let r: Record = serde_json::from_str(body).map_err(garbage)?;
+    let r: Record = object(body)?;
     let record = serde_json::json!({
         "raw": r.raw,
         "fallthrough": r.fallthrough,
@@ -246,7 +251,7 @@ pub fn encode_segment(segment: &str) -> String {
 }
 
 fn option_record(name: &str, body: &str) -> Result<Versioned, TierError> {
-    let record: OptionRecord = serde_json::from_str(body).map_err(garbage)?;
+    let record: OptionRecord = object(body)?;
     if record.name != name {
         return Err(TierError::Garbage(format!("asked for {name:?}, the origin answered {:?}", record.name)));
     }
@@ -260,6 +265,16 @@ fn option_record(name: &str, body: &str) -> Result<Versioned, TierError> {
 /// the body has none or is not JSON — a 404 is an answer whatever its body.
 fn tombstone_version(body: &str) -> u64 {
     serde_json::from_str::<VersionOnly>(body).map(|v| v.version).unwrap_or(0)
+}
+
+/// Parses `body` as `T`, which must be a JSON object: serde's derives would
+/// also take an array of the fields in order, which no origin means.
+fn object<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, TierError> {
+    let value: Value = serde_json::from_str(body).map_err(garbage)?;
+    if !value.is_object() {
+        return Err(TierError::Garbage("the answer is not a JSON object".into()));
+    }
+    T::deserialize(value).map_err(garbage)
 }
 
 fn garbage(e: serde_json::Error) -> TierError {

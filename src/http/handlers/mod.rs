@@ -89,7 +89,13 @@ pub async fn handle(mut req: Request, env: Env, worker_ctx: Context) -> Response
     let query = req.url().ok().and_then(|u| u.query().map(str::to_string)).unwrap_or_default();
     let (response, debug) = match serve(&mut req, &env, &worker_ctx, method, &path, &query).await {
         Ok((response, debug)) => (response, debug),
-        Err(e) => (reply::error(&e), isolate::get(&env).map(|i| i.settings.debug).unwrap_or(false)),
+        Err(e) => {
+            let mut response = reply::error(&e);
+            if e.code() == "method_not_allowed" {
+                let _ = response.headers_mut().set("allow", &route::allowed_methods(&path, &query).join(", "));
+            }
+            (response, isolate::get(&env).map(|i| i.settings.debug).unwrap_or(false))
+        }
     };
     if debug {
         let line = json!({
@@ -112,13 +118,16 @@ async fn serve(
     path: &str,
     query: &str,
 ) -> Result<(Response, bool), Error> {
-    let route = route::route(method, path, query)?;
-    if route == Route::Health {
+    if path == "/healthz" {
+        route::route(method, path, query)?;
         return Ok((reply::json(200, &json!({ "ok": true }), None), false));
     }
+    // Who is asking comes first: without a valid token, every /v1 call is
+    // 401, whatever its ids or method.
     let isolate = isolate::get(env)?;
     let header = req.headers().get("authorization").ok().flatten();
     let access = auth::authorize(header.as_deref(), &isolate.settings)?;
+    let route = route::route(method, path, query)?;
     if route.is_write() {
         auth::require_admin(access)?;
     }

@@ -6,6 +6,8 @@
 //! with e.g. `PROPTEST_CASES=100000 cargo test --test prop_envelope` (the
 //! variable replaces every test's own count).
 
+mod prop_support;
+
 use edge_options::core::envelope::{decode, encode, CURRENT};
 use edge_options::core::slot::{Slot, Versioned};
 use proptest::prelude::*;
@@ -36,37 +38,12 @@ fn float() -> impl Strategy<Value = f64> {
 
 /// JSON values of depth at most `depth`, every kind of number included.
 fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        float().prop_map(Value::from),
-        any_text(12).prop_map(Value::String),
-    ];
-    leaf.prop_recursive(depth, 64, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((any_text(8), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    prop_support::json_tree(depth, any_text(12).boxed(), Some(float().boxed()))
 }
 
 /// The same, without floats.
 fn exact_json(depth: u32) -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any_text(12).prop_map(Value::String),
-    ];
-    leaf.prop_recursive(depth, 64, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((any_text(8), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    prop_support::json_tree(depth, any_text(12).boxed(), None)
 }
 
 /// A present value (anything but a top-level null: the tiers never hold a

@@ -6,6 +6,8 @@
 //! longer with e.g. `PROPTEST_CASES=100000 cargo test --test prop_grammar`
 //! (the variable replaces every test's own count).
 
+mod prop_support;
+
 use edge_options::core::error::Error;
 use edge_options::core::ownership::{
     evaluate, event_from_json, glob_match, parse_rules, schema, Event, MatcherKind, Owner, Owners, Rule,
@@ -331,20 +333,11 @@ fn instance_of(pattern: String) -> impl Strategy<Value = (String, String)> {
 // ---------------------------------------------------------------------------
 
 fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
-        any_text(12).prop_map(Value::String),
-    ];
-    leaf.prop_recursive(depth, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((any_text(8), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    prop_support::json_tree(
+        depth,
+        any_text(12).boxed(),
+        Some(any::<f64>().prop_filter("finite", |f| f.is_finite()).boxed()),
+    )
 }
 
 /// Short texts from a small alphabet, so rules and events meet often.

@@ -8,6 +8,8 @@
 //! with e.g. `PROPTEST_CASES=100000 cargo test --test prop_http` (the
 //! variable replaces every test's own count).
 
+mod prop_support;
+
 use edge_options::core::error::Error;
 use edge_options::core::scope::{Scope, MAX_ID};
 use edge_options::core::settings::Settings;
@@ -131,19 +133,7 @@ fn method() -> impl Strategy<Value = String> {
 fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
     // Integers and strings only: a float may not survive a JSON round trip
     // exactly (prop_envelope looks at that).
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any_text(12).prop_map(Value::String),
-    ];
-    leaf.prop_recursive(depth, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((any_text(8), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    prop_support::json_tree(depth, any_text(12).boxed(), None)
 }
 
 /// Bytes that are mostly JSON-ish, sometimes anything at all.

@@ -11,6 +11,8 @@
 //! with e.g. `PROPTEST_CASES=100000 cargo test --test prop_origin_wire` (the
 //! variable replaces every test's own count).
 
+mod prop_support;
+
 use edge_options::core::slot::Versioned;
 use edge_options::tiers::origin_wire::{
     changes, map_answer, map_delete, option_delete, option_get, option_put, ownership_delete, ownership_get,
@@ -37,19 +39,7 @@ fn any_text(max: usize) -> impl Strategy<Value = String> {
 }
 
 fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any_text(10).prop_map(Value::String),
-    ];
-    leaf.prop_recursive(depth, 32, 5, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::vec((any_text(6), inner), 0..5).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    prop_support::json_tree(depth, any_text(10).boxed(), None)
 }
 
 fn status() -> impl Strategy<Value = u16> {

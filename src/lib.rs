@@ -9,4 +9,6 @@
 
 pub mod core;
 pub mod http;
+#[cfg(feature = "js")]
+pub mod js;
 pub mod tiers;

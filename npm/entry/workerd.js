@@ -1,0 +1,8 @@
+// Cloudflare Workers (workerd, wrangler): the .wasm import is a compiled
+// WebAssembly.Module, instantiated synchronously once per isolate.
+import wasm from "./edge_options_bg.wasm";
+import { initSync } from "./edge_options.js";
+
+initSync({ module: wasm });
+
+export { Store } from "./edge_options.js";

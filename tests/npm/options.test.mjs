@@ -1,0 +1,283 @@
+// The npm package (npm/, built by scripts/build-npm) against the REAL
+// reference origin, with an in-memory stand-in for a Workers KV binding.
+// Run: scripts/build-npm && cargo build -p edge-options-origin && node --test tests/npm/
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const { Store } = await import(join(root, "npm", "dist", "node.js"));
+const ORIGIN_BIN = process.env.EDGE_OPTIONS_ORIGIN_BIN ?? join(root, "target", "debug", "edge-options-origin");
+const TOKEN = "dev-origin-token";
+
+const tmp = mkdtempSync(join(tmpdir(), "edge-options-npm-"));
+const origins = [];
+
+/** Starts the reference origin on a free port; resolves { url, stop }. */
+function startOrigin(name) {
+  const child = spawn(ORIGIN_BIN, ["--listen", "127.0.0.1:0", "--db", join(tmp, `${name}.sqlite3`), "--token", TOKEN], {
+    stdio: ["ignore", "pipe", process.env.EDGE_OPTIONS_NPM_VERBOSE ? "inherit" : "ignore"],
+  });
+  origins.push(child);
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    child.on("error", reject);
+    child.on("exit", (code) => reject(new Error(`origin exited (${code}) before listening: ${seen}`)));
+    child.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const m = seen.match(/origin listening on (http:\/\/\S+)/);
+      if (m) {
+        const stop = () =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once("exit", () => done());
+            child.kill("SIGKILL");
+          });
+        resolve({ url: m[1], stop });
+      }
+    });
+  });
+}
+
+/** An in-memory KV binding: same method shapes; fails on command. */
+function memoryKv() {
+  const data = new Map();
+  const kv = {
+    data,
+    failing: false,
+    calls: { get: 0, put: 0, delete: 0 },
+    puts: [],
+    async get(key) {
+      kv.calls.get++;
+      if (kv.failing) throw new Error("KV is down (test)");
+      return data.has(key) ? data.get(key) : null;
+    },
+    async put(key, value, options) {
+      kv.calls.put++;
+      if (kv.failing) throw new Error("KV is down (test)");
+      if (typeof value !== "string") throw new TypeError("KV put takes text here");
+      kv.puts.push({ key, options });
+      data.set(key, value);
+    },
+    async delete(key) {
+      kv.calls.delete++;
+      if (kv.failing) throw new Error("KV is down (test)");
+      data.delete(key);
+    },
+  };
+  return kv;
+}
+
+/** Asserts `promise` rejects with an Error whose `code` is `code`. */
+async function rejectsWith(promise, code) {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof Error, `an Error, got ${e}`);
+    assert.equal(e.code, code, e.message);
+    assert.ok(e.message.length > 0);
+    return true;
+  });
+}
+
+let origin;
+before(async () => {
+  origin = await startOrigin("shared");
+});
+after(async () => {
+  for (const child of origins) child.kill("SIGKILL");
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const storeOn = (kv, o = origin, extra = {}) => new Store({ kv, origin: { url: o.url, token: TOKEN, timeoutMs: 2000 }, ...extra });
+
+test("an unset option answers its default, and absence is cached", async () => {
+  const kv = memoryKv();
+  const store = storeOn(kv);
+  const first = await store.getOption("mail.host");
+  assert.deepEqual(first, { name: "mail.host", value: "localhost", source: "default", degraded: false, lookup: "origin" });
+  const again = await store.getOption("mail.host");
+  assert.equal(again.source, "default");
+  assert.equal(again.lookup, "local");
+  assert.equal(kv.calls.get, 1, "the second read cost no KV read");
+});
+
+test("set, then read from local memory; a new Store on the same KV reads kv; delete", async () => {
+  const kv = memoryKv();
+  const store = storeOn(kv);
+  const written = await store.setOption("mail.host", "smtp.example.com");
+  assert.equal(written.name, "mail.host");
+  assert.equal(written.value, "smtp.example.com");
+  assert.equal(written.cacheUpdated, true);
+  assert.ok(Number.isInteger(written.version) && written.version >= 1);
+  assert.ok(kv.puts.every((p) => p.options.expirationTtl >= 60), "KV puts carry expirationTtl >= 60");
+
+  const local = await store.getOption("mail.host");
+  assert.deepEqual(local, {
+    name: "mail.host",
+    value: "smtp.example.com",
+    source: "local",
+    degraded: false,
+    lookup: "local",
+    version: written.version,
+  });
+
+  const other = storeOn(kv);
+  const fromKv = await other.getOption("mail.host");
+  assert.equal(fromKv.source, "kv");
+  assert.equal(fromKv.value, "smtp.example.com");
+
+  // Structured values come back as plain objects and arrays (not Maps).
+  const hosts = await store.setOption("system.allowed-hosts", ["a.example", "b.example"]);
+  assert.deepEqual(hosts.value, ["a.example", "b.example"]);
+  const fresh = storeOn(memoryKv());
+  const read = await fresh.getOption("system.allowed-hosts");
+  assert.equal(read.source, "origin");
+  assert.deepEqual(read.value, ["a.example", "b.example"]);
+  assert.ok(Array.isArray(read.value));
+
+  const gone = await store.deleteOption("mail.host");
+  assert.deepEqual(Object.keys(gone).sort(), ["cacheUpdated", "name", "version"]);
+  assert.equal(gone.cacheUpdated, true);
+  assert.ok(gone.version > written.version);
+  const after = await store.getOption("mail.host");
+  assert.equal(after.source, "default");
+  assert.equal(after.value, "localhost");
+  const afterKv = await storeOn(kv).getOption("mail.host");
+  assert.equal(afterKv.source, "default");
+  assert.equal(afterKv.lookup, "kv", "KV learned the deletion");
+});
+
+test("invalid_type, immutable, nostore and unknown_option are Errors with a code", async () => {
+  const store = storeOn(memoryKv());
+  await rejectsWith(store.setOption("mail.port", "twenty-five"), "invalid_type");
+  await rejectsWith(store.setOption("mail.port", 2.5), "invalid_type");
+  await rejectsWith(store.setOption("mail.port", undefined), "invalid_type");
+  await rejectsWith(store.setOption("system.allowed-hosts", "*"), "invalid_type");
+  await rejectsWith(store.setOption("system.install-id", "x"), "immutable");
+  await rejectsWith(store.deleteOption("system.install-id"), "immutable");
+  await rejectsWith(store.setOption("system.debug", true), "nostore");
+  await rejectsWith(store.setOption("no.such.option", 1), "unknown_option");
+  await rejectsWith(store.getOption("no.such.option"), "unknown_option");
+  // Names must be strings (wasm-bindgen's own conversion of a non-string
+  // would corrupt wasm memory, so the Store checks first).
+  for (const name of [42, undefined, null, {}]) {
+    await rejectsWith(store.getOption(name), "invalid_body");
+    await rejectsWith(store.setOption(name, 1), "invalid_body");
+    await rejectsWith(store.deleteOption(name), "invalid_body");
+  }
+  await rejectsWith(store.setOption("mail.port", { f() {} }), "invalid_type");
+  const ok = await store.setOption("mail.port", 2525);
+  assert.equal(ok.value, 2525);
+});
+
+test("a bad config is an invalid_body Error thrown by the constructor", () => {
+  for (const config of [undefined, {}, { kv: memoryKv() }, { kv: memoryKv(), origin: { url: "ftp://x", token: "t" } }]) {
+    assert.throws(() => new Store(config), (e) => e instanceof Error && e.code === "invalid_body");
+  }
+});
+
+test("config values and legacy prefixes", async () => {
+  const store = storeOn(memoryKv(), origin, {
+    config: { "mail.from": "robot@example.com", "mail.port": "not an int" },
+    legacyPrefixes: ["legacy."],
+  });
+  const configured = await store.getOption("mail.from");
+  assert.equal(configured.source, "config");
+  assert.equal(configured.value, "robot@example.com");
+  assert.equal(store.problems().length, 1, store.problems().join("; "));
+  const legacy = await store.getOption("legacy.anything");
+  assert.equal(legacy.value, "");
+  assert.equal(legacy.source, "default");
+});
+
+test("origin stopped: a fresh value is still served, writes are rejected as unavailable", async () => {
+  const own = await startOrigin("stopped");
+  const kv = memoryKv();
+  const store = storeOn(kv, own);
+  await store.setOption("mail.host", "kept.example.com");
+  await own.stop();
+
+  const read = await store.getOption("mail.host");
+  assert.equal(read.source, "local");
+  assert.equal(read.value, "kept.example.com");
+  await rejectsWith(store.setOption("mail.host", "new.example.com"), "unavailable");
+  await rejectsWith(store.deleteOption("mail.host"), "unavailable");
+  assert.equal((await store.getOption("mail.host")).value, "kept.example.com", "nothing changed");
+
+  // Nothing cached anywhere: the default, marked degraded; never a rejection.
+  const cold = storeOn(memoryKv(), own);
+  const degraded = await cold.getOption("mail.port");
+  assert.equal(degraded.source, "default");
+  assert.equal(degraded.degraded, true);
+  assert.ok(cold.stats().originErrors >= 1);
+});
+
+test("an origin that never answers: reads get the degraded default, writes origin_timeout, at the hard timeout", async () => {
+  const sockets = new Set();
+  const hung = createServer((socket) => sockets.add(socket)); // accepts, never answers
+  await new Promise((r) => hung.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${hung.address().port}`;
+  try {
+    const store = new Store({ kv: memoryKv(), origin: { url, token: TOKEN, timeoutMs: 300 } });
+    const started = Date.now();
+    const read = await store.getOption("mail.host");
+    assert.equal(read.source, "default");
+    assert.equal(read.degraded, true);
+    await rejectsWith(store.setOption("mail.host", "x.example.com"), "origin_timeout");
+    const took = Date.now() - started;
+    assert.ok(took >= 500 && took < 3000, `two hard timeouts of 300 ms took ${took} ms`);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((r) => hung.close(r));
+  }
+});
+
+test("KV failing: the origin answers, and writes still succeed with cacheUpdated false", async () => {
+  const writer = storeOn(memoryKv());
+  await writer.setOption("mail.from", "kv-down@example.com");
+
+  const kv = memoryKv();
+  kv.failing = true;
+  const store = storeOn(kv);
+  const read = await store.getOption("mail.from");
+  assert.equal(read.source, "origin");
+  assert.equal(read.value, "kv-down@example.com");
+  assert.ok(store.stats().kvErrors >= 1);
+
+  const written = await store.setOption("mail.from", "still@example.com");
+  assert.equal(written.cacheUpdated, false);
+  assert.equal((await store.getOption("mail.from")).value, "still@example.com");
+});
+
+test("50 concurrent cold reads in one Store cost one KV read (coalesced, no panic)", async () => {
+  const writer = storeOn(memoryKv());
+  await writer.setOption("system.rate-limit", 42);
+  const kv = memoryKv();
+  const store = storeOn(kv);
+  const answers = await Promise.all(Array.from({ length: 50 }, () => store.getOption("system.rate-limit")));
+  assert.ok(answers.every((a) => a.value === 42));
+  assert.equal(kv.calls.get, 1);
+  const stats = store.stats();
+  assert.equal(stats.hitsOrigin, 1);
+  assert.ok(stats.coalesced >= 1, JSON.stringify(stats));
+  assert.equal(stats.inFlight, 0);
+});
+
+test('`import { Store } from "edge-options"` works with no init call (exports condition "node")', () => {
+  const dir = join(tmp, "consumer");
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(join(root, "npm"), join(dir, "node_modules", "edge-options"), "dir");
+  writeFileSync(
+    join(dir, "main.mjs"),
+    `import { Store } from "edge-options";
+     const kv = { async get() { return null }, async put() {}, async delete() {} };
+     const s = new Store({ kv, origin: { url: "http://127.0.0.1:9", token: "t" } });
+     console.log(typeof Store, typeof s.getOption, s.stats().entries);`,
+  );
+  const out = execFileSync(process.execPath, ["main.mjs"], { cwd: dir, encoding: "utf8" });
+  assert.equal(out.trim(), "function function 0");
+});

@@ -5,8 +5,8 @@
 // Run: scripts/build-npm && cargo build -p edge-options-origin && node --test tests/npm/
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync, readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -80,8 +80,16 @@ function startOrigin() {
 
 async function startWorker(originUrl) {
   const dir = join(tmp, "consumer");
-  mkdirSync(join(dir, "node_modules"), { recursive: true });
-  symlinkSync(join(root, "npm"), join(dir, "node_modules", "edge-options"), "dir");
+  // Install the package as a user would get it: `npm pack`, then unpack the
+  // tarball into node_modules (so only what `files` ships is there).
+  const installed = join(dir, "node_modules", "edge-options");
+  mkdirSync(installed, { recursive: true });
+  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", tmp], { cwd: join(root, "npm") })
+    .toString()
+    .trim()
+    .split("\n")
+    .pop();
+  execFileSync("tar", ["-xzf", join(tmp, tarball), "-C", installed, "--strip-components=1"]);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   writeFileSync(join(dir, "worker.js"), WORKER_JS);
   writeFileSync(

@@ -20,6 +20,7 @@
 //! | `last_event` | last processed event per group hash (KV only) |
 //! | `sync` | re-writing what the origin changed into KV |
 //! | `settings` | the Worker's vars, with defaults and reported problems |
+//! | `service` | one isolate's state, built from settings; refreshes and sync |
 //! | `source`, `stats`, `error` | what answered, counters, error codes |
 
 pub mod config;
@@ -38,6 +39,7 @@ pub mod project_ownership;
 pub mod race;
 pub mod registry;
 pub mod scope;
+pub mod service;
 pub mod settings;
 pub mod slot;
 pub mod source;

@@ -11,35 +11,17 @@ use std::rc::Rc;
 
 use worker::Env;
 
-use crate::core::config::ConfigValues;
 use crate::core::error::Error;
-use crate::core::last_event::LastEvents;
-use crate::core::maps::OptionMaps;
-use crate::core::options::Options;
-use crate::core::project_ownership::ProjectOwnership;
-use crate::core::registry::{parse_legacy_prefixes, Registry};
+use crate::core::service::Service;
 use crate::core::settings::Settings;
-use crate::core::sync::KindPolicies;
-use crate::core::tiered::TieredCache;
 
-/// Everything an isolate keeps.
+/// Everything an isolate keeps: its settings (tokens, origin, limits) and
+/// the core's state built from them.
 pub struct Isolate {
     /// The Worker's configuration.
     pub settings: Settings,
-    /// The registry and config tier.
-    pub options: Options,
-    /// Isolate memory and counters.
-    pub cache: TieredCache,
-    /// Scoped option maps.
-    pub maps: OptionMaps,
-    /// Project ownership records.
-    pub ownership: ProjectOwnership,
-    /// Last processed events per group hash (KV only).
-    pub last_events: LastEvents,
-    /// Lifecycles of maps and ownership, for the sync job.
-    pub kinds: KindPolicies,
-    /// Settings and config values that were bad and replaced by defaults.
-    pub problems: Vec<String>,
+    /// Registry, config, isolate memory, maps, ownership, last events.
+    pub service: Service,
 }
 
 thread_local! {
@@ -58,29 +40,11 @@ pub fn get(env: &Env) -> Result<Rc<Isolate>, Error> {
 
 fn build(env: &Env) -> Result<Isolate, Error> {
     let settings = Settings::from_vars(|name| read_var(env, name));
-    let registry = Registry::builtin()
-        .map_err(|e| Error::Unavailable(format!("the built-in registry is invalid: {e}")))?
-        .with_legacy_prefixes(parse_legacy_prefixes(&settings.legacy_prefixes));
-    let (config, config_problems) = ConfigValues::parse(&settings.options_config, &registry);
-    let mut problems = settings.problems.clone();
-    problems.extend(config_problems.into_iter().map(|p| p.to_string()));
-    for problem in &problems {
+    let service = Service::new(&settings)?;
+    for problem in &service.problems {
         worker::console_warn!("edge-options configuration: {problem}");
     }
-    let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs)
-        .with_timeouts(settings.timeouts)
-        .with_throttle(settings.throttle);
-    let kinds = KindPolicies { maps: settings.map_policy, ownership: settings.ownership_policy };
-    Ok(Isolate {
-        options: Options::new(registry, config),
-        cache,
-        maps: OptionMaps::new(settings.map_policy),
-        ownership: ProjectOwnership::new(settings.ownership_policy),
-        last_events: LastEvents::new(settings.last_event_expiration_secs),
-        kinds,
-        settings,
-        problems,
-    })
+    Ok(Isolate { settings, service })
 }
 
 /// A var or secret by name (`.dev.vars` and `--var` give vars locally,

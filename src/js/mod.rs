@@ -3,144 +3,103 @@
 //!
 //! Built with `--no-default-features --features js` by `scripts/build-npm`;
 //! nothing here uses workers-rs. One `Store` per isolate, reused across
-//! requests: its isolate memory, coalescing and throttling live inside it.
-//! Nothing in it holds a `RefCell` borrow across an `.await` (the core's
-//! cells are borrowed only between awaits), so concurrent calls from many
-//! requests are safe; nothing from JS is unwrapped (a panic would abort the
-//! wasm instance).
+//! requests: its `Service` (isolate memory, coalescing, throttling) is the
+//! one the Worker keeps per isolate. Nothing in it holds a `RefCell` borrow
+//! across an `.await` (the core's cells are borrowed only between awaits),
+//! so concurrent calls from many requests are safe; nothing from JS is
+//! unwrapped (a panic would abort the wasm instance).
+//!
+//! Each method is thin: convert the arguments (`convert`), call the core,
+//! shape the answer. Arguments are checked inside the returned promise, so
+//! every mistake is a rejection with a `code`, never a synchronous throw.
 //!
 //! | module | holds |
 //! |---|---|
+//! | `types` | the hand-written TypeScript types of every argument and answer |
+//! | `config` | `StoreConfig` → the Worker's settings, KV, origin |
+//! | `convert` | checked arguments (names, ids, scopes, rules input) and answers |
 //! | `interop` | `Reflect`/`Function` helpers, JS `Error`s with a `code` |
 //! | `kv` | `NetworkCache` over a KV binding object |
 //! | `origin` | `DurableStore` over `fetch` |
 //! | `clock` | `Clock` over `Date.now()` and `setTimeout` |
 
 mod clock;
+mod config;
+mod convert;
 mod interop;
 mod kv;
 mod origin;
+mod types;
 
-use std::collections::HashMap;
+use std::future::Future;
 use std::rc::Rc;
 
-use js_sys::{Array, Promise};
-use serde::Serialize;
+use js_sys::Promise;
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use self::clock::JsClock;
-use self::interop::{js_error, method, prop};
+use self::convert::{camel_case_keys, from_js, to_js};
+use self::interop::{js_error, method};
 use self::kv::JsKv;
-use self::origin::JsOrigin;
-use crate::core::config::ConfigValues;
+use self::origin::{JsOrigin, OriginConfig};
+use self::types::*;
 use crate::core::error::Error;
-use crate::core::options::{OptionValue, Options};
-use crate::core::registry::{parse_legacy_prefixes, Registry};
-use crate::core::settings::Settings;
-use crate::core::tiered::TieredCache;
+use crate::core::options::OptionValue;
+use crate::core::service::{Refresh, Service};
+use crate::core::source::Source;
 use crate::tiers::{Clock, Io};
 
-#[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = r#"
-/** The methods of a Workers KV binding this package uses. */
-export interface KvLike {
-  get(key: string): Promise<string | null>;
-  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<unknown>;
-  delete(key: string): Promise<unknown>;
-}
-
-/** How to build a `Store`. */
-export interface StoreConfig {
-  /** A Workers KV namespace binding (`env.CACHE`), or an object with the same methods. */
-  kv: KvLike;
-  /** The origin API: base URL (no trailing slash needed), bearer token, hard timeout (default 5000 ms). */
-  origin: { url: string; token: string; timeoutMs?: number };
-  /** Config-tier values by option name (the Worker's `OPTIONS_CONFIG`), or its JSON text. */
-  config?: Record<string, unknown> | string;
-  /** Name prefixes accepted as untyped options with default "" (the Worker's `LEGACY_PREFIXES`). */
-  legacyPrefixes?: string[] | string;
-  /** Other Worker settings by var name, e.g. `{ ORIGIN_SOFT_TIMEOUT_MS: 250, KV_EXPIRATION_SECS: 3600, BACKOFF_START_MS: 1000 }`. */
-  settings?: Record<string, string | number>;
-}
-
-/** Which tier answered. */
-export type Source = "local" | "kv" | "origin" | "stale" | "config" | "default";
-
-/** The answer to `getOption`. */
-export interface OptionRead {
-  name: string;
-  value: unknown;
-  source: Source;
-  /** The stores could not be asked: `value` is the config/default and may not be current. */
-  degraded: boolean;
-  /** Which tier answered the store lookup, when one did. */
-  lookup?: Source;
-  /** The origin version of a stored value. */
-  version?: number;
-}
-
-/** The answer to `setOption`. */
-export interface OptionSet { name: string; value: unknown; version: number; cacheUpdated: boolean }
-
-/** The answer to `deleteOption`. */
-export interface OptionDelete { name: string; version: number; cacheUpdated: boolean }
-
-/** Anything with `waitUntil` (a Worker's `ctx`), for background refreshes. */
-export interface WaitUntil { waitUntil(promise: Promise<unknown>): void }
-
-/** This store's counters (the Worker's `/v1/stats`, in camelCase). */
-export interface StoreStats {
-  hitsLocal: number; hitsKv: number; hitsOrigin: number; staleServed: number; misses: number;
-  negativeHits: number; degraded: number; originErrors: number; kvErrors: number; kvWriteErrors: number;
-  coalesced: number; throttled: number; softTimeouts: number; revalidated: number; inFlight: number;
-  breakerOpen: boolean; entries: number; bytes: number; maxEntries: number; maxBytes: number;
-}
-
-/** Errors thrown or rejected by `Store` are `Error`s with these codes (API.md). */
-export type ErrorCode =
-  | "invalid_body" | "invalid_type" | "immutable" | "nostore" | "unknown_option"
-  | "origin_error" | "unavailable" | "origin_timeout";
-export interface StoreError extends Error { code: ErrorCode; status: number }
-"#;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(typescript_type = "StoreConfig")]
-    pub type StoreConfig;
-    #[wasm_bindgen(typescript_type = "WaitUntil | undefined")]
-    pub type MaybeWaitUntil;
-    #[wasm_bindgen(typescript_type = "Promise<OptionRead>")]
-    pub type OptionReadPromise;
-    #[wasm_bindgen(typescript_type = "Promise<OptionSet>")]
-    pub type OptionSetPromise;
-    #[wasm_bindgen(typescript_type = "Promise<OptionDelete>")]
-    pub type OptionDeletePromise;
-    #[wasm_bindgen(typescript_type = "StoreStats")]
-    pub type StoreStats;
-}
-
-/// Everything one store keeps: the registry and config, isolate memory,
-/// and the JS I/O it was built with.
+/// Everything one store keeps: the core's state and the JS I/O it was built with.
 struct Inner {
-    options: Options,
-    cache: TieredCache,
+    service: Service,
     kv: JsKv,
-    origin: JsOrigin,
+    origin: Rc<OriginConfig>,
     clock: JsClock,
-    problems: Vec<String>,
 }
 
-impl Inner {
+/// One call on a store: the store's state and an origin client of the
+/// call's own, so a read it abandons at the soft timeout can be finished
+/// by its background refresh (and by nothing else).
+struct Call {
+    inner: Rc<Inner>,
+    origin: JsOrigin,
+}
+
+impl Call {
     fn io(&self) -> Io<'_, JsKv, JsOrigin, JsClock> {
-        Io { kv: &self.kv, origin: &self.origin, clock: &self.clock }
+        Io { kv: &self.inner.kv, origin: &self.origin, clock: &self.inner.clock }
+    }
+
+    /// Refreshes a key in the background after a stale answer: under
+    /// `ctx.waitUntil` when a context was given, else as a floating promise.
+    fn refresh_later(&self, what: Refresh, ctx: Option<MaybeWaitUntil>) {
+        let refresh = Call { inner: Rc::clone(&self.inner), origin: self.origin.sharing() };
+        let promise: Promise = future_to_promise(async move {
+            let updated = refresh.service.revalidate(&refresh.io(), &what).await;
+            Ok(JsValue::from_bool(updated))
+        });
+        if let Some(ctx) = ctx.map(JsValue::from) {
+            if let Some(wait_until) = method(&ctx, "waitUntil") {
+                let _ = wait_until.call1(&ctx, &promise);
+            }
+        }
     }
 }
 
-/// Registered options through isolate memory, KV and the origin. Build one
-/// per isolate (module scope) and reuse it across requests.
+impl std::ops::Deref for Call {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+/// Options, option maps, ownership and last processed events through
+/// isolate memory, KV and the origin. Build one per isolate (module scope)
+/// and reuse it across requests.
 #[wasm_bindgen]
 pub struct Store {
     inner: Rc<Inner>,
@@ -152,7 +111,7 @@ impl Store {
     /// "invalid_body"` when `kv` or `origin` is missing or malformed.
     #[wasm_bindgen(constructor)]
     pub fn new(config: StoreConfig) -> Result<Store, JsValue> {
-        build(config.as_ref()).map(|inner| Store { inner: Rc::new(inner) }).map_err(|e| js_error(&e))
+        config::build(config.as_ref()).map(|inner| Store { inner: Rc::new(inner) }).map_err(|e| js_error(&e))
     }
 
     /// Resolves an option: `{ name, value, source, degraded, lookup?, version? }`.
@@ -164,16 +123,14 @@ impl Store {
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         ctx: Option<MaybeWaitUntil>,
     ) -> OptionReadPromise {
-        let inner = Rc::clone(&self.inner);
-        let promise = future_to_promise(async move {
-            let name = option_name(&name)?;
-            let answer = inner.options.get(&inner.cache, &inner.io(), &name).await.map_err(|e| js_error(&e))?;
+        self.spawn(|call| async move {
+            let name = convert::text(&name, "an option name")?;
+            let answer = call.service.options.get(&call.service.cache, &call.io(), &name).await?;
             if answer.refresh {
-                refresh_later(&inner, &answer.name, ctx.map(JsValue::from));
+                call.refresh_later(Refresh::Option(answer.name.clone()), ctx);
             }
-            to_js(&option_json(&answer))
-        });
-        promise.unchecked_into()
+            Ok(option_json(&answer))
+        })
     }
 
     /// Stores `value` (origin first, then memory and KV):
@@ -184,37 +141,243 @@ impl Store {
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
     ) -> OptionSetPromise {
-        let inner = Rc::clone(&self.inner);
-        let promise = future_to_promise(async move {
-            let name = option_name(&name)?;
+        self.spawn(|call| async move {
+            let name = convert::text(&name, "an option name")?;
             let value = from_js(&value)?;
-            let written = inner.options.set(&inner.cache, &inner.io(), &name, value).await.map_err(|e| js_error(&e))?;
-            to_js(&json!({
+            let written = call.service.options.set(&call.service.cache, &call.io(), &name, value).await?;
+            Ok(json!({
                 "name": written.name,
                 "value": written.value,
                 "version": written.version,
                 "cacheUpdated": written.cache_updated,
             }))
-        });
-        promise.unchecked_into()
+        })
     }
 
     /// Removes the stored value (reads fall back to config, then default):
     /// `{ name, version, cacheUpdated }`.
     #[wasm_bindgen(js_name = deleteOption)]
     pub fn delete_option(&self, #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> OptionDeletePromise {
-        let inner = Rc::clone(&self.inner);
-        let promise = future_to_promise(async move {
-            let name = option_name(&name)?;
-            let written = inner.options.delete(&inner.cache, &inner.io(), &name).await.map_err(|e| js_error(&e))?;
-            to_js(&json!({ "name": written.name, "version": written.version, "cacheUpdated": written.cache_updated }))
-        });
-        promise.unchecked_into()
+        self.spawn(|call| async move {
+            let name = convert::text(&name, "an option name")?;
+            let written = call.service.options.delete(&call.service.cache, &call.io(), &name).await?;
+            Ok(json!({ "name": written.name, "version": written.version, "cacheUpdated": written.cache_updated }))
+        })
+    }
+
+    /// Every registered option with its type, default, flags, ttl and grace
+    /// (legacy prefixes are not listed: any name under them is an option).
+    #[wasm_bindgen(js_name = listOptions)]
+    pub fn list_options(&self) -> Result<OptionInfoList, JsValue> {
+        let Value::Array(specs) = self.inner.service.options.registry().listing(true) else {
+            return Ok(js_sys::Array::new().unchecked_into());
+        };
+        let list = Value::Array(specs.into_iter().map(camel_case_keys).collect());
+        Ok(to_js(&list)?.unchecked_into())
+    }
+
+    /// A scope's whole option map: `{ values, source, version }`.
+    #[wasm_bindgen(js_name = getMap)]
+    pub fn get_map(&self, scope: ScopeArg, ctx: Option<MaybeWaitUntil>) -> MapReadPromise {
+        let scope = JsValue::from(scope);
+        self.spawn(|call| async move {
+            let scope = convert::scope(&scope)?;
+            let read = call.service.maps.get(&call.service.cache, &call.io(), &scope).await?;
+            if read.refresh {
+                call.refresh_later(Refresh::Map(scope), ctx);
+            }
+            Ok(json!({ "values": read.values, "source": read.source.as_str(), "version": read.version }))
+        })
+    }
+
+    /// One key of a scope's map: `{ key, value, source, version }`, `value:
+    /// null` when unset. Reads the cached map, like `getMap`.
+    #[wasm_bindgen(js_name = getMapKey)]
+    pub fn get_map_key(
+        &self,
+        scope: ScopeArg,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+        ctx: Option<MaybeWaitUntil>,
+    ) -> MapKeyReadPromise {
+        let scope = JsValue::from(scope);
+        self.spawn(|call| async move {
+            let scope = convert::scope(&scope)?;
+            let key = convert::text(&key, "a map key")?;
+            let read = call.service.maps.get(&call.service.cache, &call.io(), &scope).await?;
+            if read.refresh {
+                call.refresh_later(Refresh::Map(scope), ctx);
+            }
+            let value = read.values.get(&key).cloned().unwrap_or(Value::Null);
+            Ok(json!({ "key": key, "value": value, "source": read.source.as_str(), "version": read.version }))
+        })
+    }
+
+    /// Sets one key of a scope's map (origin first; the origin's whole map
+    /// replaces the cached one): `{ key, value, version, cacheUpdated }`.
+    #[wasm_bindgen(js_name = setMapKey)]
+    pub fn set_map_key(
+        &self,
+        scope: ScopeArg,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+    ) -> MapKeySetPromise {
+        let scope = JsValue::from(scope);
+        self.spawn(|call| async move {
+            let scope = convert::scope(&scope)?;
+            let key = convert::text(&key, "a map key")?;
+            let value = from_js(&value)?;
+            let io = call.io();
+            let written = call.service.maps.set(&call.service.cache, &io, &scope, &key, value.clone()).await?;
+            Ok(json!({ "key": key, "value": value, "version": written.version, "cacheUpdated": written.cache_updated }))
+        })
+    }
+
+    /// Unsets one key of a scope's map: `{ key, version, cacheUpdated }`.
+    #[wasm_bindgen(js_name = deleteMapKey)]
+    pub fn delete_map_key(
+        &self,
+        scope: ScopeArg,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+    ) -> MapKeyDeletePromise {
+        let scope = JsValue::from(scope);
+        self.spawn(|call| async move {
+            let scope = convert::scope(&scope)?;
+            let key = convert::text(&key, "a map key")?;
+            let written = call.service.maps.delete(&call.service.cache, &call.io(), &scope, &key).await?;
+            Ok(json!({ "key": key, "version": written.version, "cacheUpdated": written.cache_updated }))
+        })
+    }
+
+    /// A project's ownership record, or `ownership: null` (absence is
+    /// cached like a record): `{ ownership, source }`.
+    #[wasm_bindgen(js_name = getOwnership)]
+    pub fn get_ownership(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Id")] project: JsValue,
+        ctx: Option<MaybeWaitUntil>,
+    ) -> OwnershipReadPromise {
+        self.spawn(|call| async move {
+            let project = convert::id(&project, "project")?;
+            let read = call.service.ownership.get(&call.service.cache, &call.io(), project).await?;
+            if read.refresh {
+                call.refresh_later(Refresh::Ownership(project), ctx);
+            }
+            Ok(json!({ "ownership": read.record.map(camel_case_keys), "source": read.source.as_str() }))
+        })
+    }
+
+    /// Stores a project's rules (refused with `invalid_rules`, naming the
+    /// line and column, before the origin is asked): the record plus `cacheUpdated`.
+    #[wasm_bindgen(js_name = putOwnership)]
+    pub fn put_ownership(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Id")] project: JsValue,
+        input: OwnershipInputArg,
+    ) -> OwnershipWritePromise {
+        let input = JsValue::from(input);
+        self.spawn(|call| async move {
+            let project = convert::id(&project, "project")?;
+            let input = convert::ownership_input(&input)?;
+            let io = call.io();
+            let (record, cache_updated) = call.service.ownership.put(&call.service.cache, &io, project, input).await?;
+            let mut record = camel_case_keys(record);
+            if let Value::Object(map) = &mut record {
+                map.insert("cacheUpdated".into(), Value::Bool(cache_updated));
+            }
+            Ok(record)
+        })
+    }
+
+    /// Removes a project's rules; "absent" is cached: `{ cacheUpdated }`.
+    #[wasm_bindgen(js_name = deleteOwnership)]
+    pub fn delete_ownership(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Id")] project: JsValue,
+    ) -> OwnershipDeletePromise {
+        self.spawn(|call| async move {
+            let project = convert::id(&project, "project")?;
+            let cache_updated = call.service.ownership.delete(&call.service.cache, &call.io(), project).await?;
+            Ok(json!({ "cacheUpdated": cache_updated }))
+        })
+    }
+
+    /// Who owns `event` (event data as JSON: `stacktrace`, `exception`,
+    /// `request.url`, `tags`, …) under the project's rules:
+    /// `{ owners, rules, autoAssign, source }`.
+    pub fn owners(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Id")] project: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] event: JsValue,
+        ctx: Option<MaybeWaitUntil>,
+    ) -> OwnersPromise {
+        self.spawn(|call| async move {
+            let project = convert::id(&project, "project")?;
+            let event = from_js(&event).map_err(|e| Error::InvalidBody(format!("event data: {e}")))?;
+            let answer = call.service.ownership.owners(&call.service.cache, &call.io(), project, &event).await?;
+            if answer.refresh {
+                call.refresh_later(Refresh::Ownership(project), ctx);
+            }
+            let mut body = camel_case_keys(serde_json::to_value(&answer.evaluation).unwrap_or_else(|_| json!({})));
+            if let Value::Object(map) = &mut body {
+                map.insert("source".into(), json!(answer.source.as_str()));
+            }
+            Ok(body)
+        })
+    }
+
+    /// Records `eventId` as the last processed event of each group hash
+    /// (KV only; a repeat of the same record in the same second costs no
+    /// write): `{ recorded }`.
+    #[wasm_bindgen(js_name = recordLastProcessed)]
+    pub fn record_last_processed(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Id")] project: JsValue,
+        #[wasm_bindgen(js_name = hashIds, unchecked_param_type = "Id[]")] hash_ids: JsValue,
+        #[wasm_bindgen(js_name = eventId, unchecked_param_type = "string")] event_id: JsValue,
+    ) -> RecordedPromise {
+        self.spawn(|call| async move {
+            let project = convert::id(&project, "project")?;
+            let hashes = convert::hash_ids(&hash_ids)?;
+            let event_id = convert::text(&event_id, "an event id")?;
+            let events = &call.service.last_events;
+            let recorded = events.record(&call.kv, &call.clock, project, &hashes, &event_id).await?;
+            Ok(json!({ "recorded": recorded }))
+        })
+    }
+
+    /// The last processed event of each group hash, aligned with
+    /// `hashIds`, `null` for unknown: `{ eventIds }`.
+    #[wasm_bindgen(js_name = lastProcessed)]
+    pub fn last_processed(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Id")] project: JsValue,
+        #[wasm_bindgen(js_name = hashIds, unchecked_param_type = "Id[]")] hash_ids: JsValue,
+    ) -> LastProcessedPromise {
+        self.spawn(|call| async move {
+            let project = convert::id(&project, "project")?;
+            let hashes = convert::hash_ids(&hash_ids)?;
+            let found = call.service.last_events.fetch(&call.kv, project, &hashes).await?;
+            Ok(json!({ "eventIds": found }))
+        })
+    }
+
+    /// Re-writes into KV what the origin changed in the last hour (the
+    /// Worker's cron job; call it from your own `scheduled` handler):
+    /// `{ synced, options, maps, ownership, failed }`.
+    pub fn sync(&self) -> SyncPromise {
+        self.spawn(|call| async move {
+            let report = call.service.sync(&call.io()).await?;
+            let mut answer = serde_json::to_value(report).unwrap_or_else(|_| json!({}));
+            if let Value::Object(map) = &mut answer {
+                map.insert("synced".into(), json!(report.total()));
+            }
+            Ok(answer)
+        })
     }
 
     /// This store's counters and memory figures.
     pub fn stats(&self) -> Result<StoreStats, JsValue> {
-        let snapshot = self.inner.cache.stats(self.inner.clock.now_ms());
+        let snapshot = self.inner.service.cache.stats(self.inner.clock.now_ms());
         let value = serde_json::to_value(&snapshot).map_err(|e| js_error(&Error::Unavailable(e.to_string())))?;
         Ok(to_js(&camel_case_keys(value))?.unchecked_into())
     }
@@ -222,100 +385,26 @@ impl Store {
     /// Config problems found when the store was built (bad `config` entries,
     /// bad `settings` values), each replaced by its default.
     pub fn problems(&self) -> Vec<String> {
-        self.inner.problems.clone()
+        self.inner.service.problems.clone()
     }
 }
 
-/// Builds a store's state from its JS config.
-fn build(config: &JsValue) -> Result<Inner, Error> {
-    let bad = |what: &str| Error::InvalidBody(format!("Store config: {what}"));
-    if !config.is_object() {
-        return Err(bad("expected an object { kv, origin: { url, token } }"));
-    }
-    let kv = prop(config, "kv");
-    if !kv.is_object() || method(&kv, "get").is_none() {
-        return Err(bad("`kv` must be a KV binding (an object with get/put/delete)"));
-    }
-    let origin = prop(config, "origin");
-    let url = prop(&origin, "url").as_string().map(|u| u.trim().trim_end_matches('/').to_string());
-    let Some(url) = url.filter(|u| u.starts_with("http://") || u.starts_with("https://")) else {
-        return Err(bad("`origin.url` must be an http(s) URL"));
-    };
-    let Some(token) = prop(&origin, "token").as_string().filter(|t| !t.is_empty()) else {
-        return Err(bad("`origin.token` must be a non-empty string"));
-    };
-
-    let mut vars: HashMap<String, String> = HashMap::new();
-    let settings = prop(config, "settings");
-    if settings.is_object() {
-        for entry in js_sys::Object::entries(settings.unchecked_ref()).iter() {
-            let pair: Array = entry.unchecked_into();
-            let (Some(name), value) = (pair.get(0).as_string(), pair.get(1)) else { continue };
-            let text = value.as_string().or_else(|| value.as_f64().map(|n| n.to_string()));
-            if let Some(text) = text {
-                vars.insert(name, text);
-            }
-        }
-    }
-    vars.insert("ORIGIN_URL".into(), url);
-    vars.insert("ORIGIN_TOKEN".into(), token);
-    let timeout = prop(&origin, "timeoutMs");
-    if let Some(ms) = timeout.as_f64() {
-        vars.insert("ORIGIN_TIMEOUT_MS".into(), ms.to_string());
-    } else if !timeout.is_undefined() && !timeout.is_null() {
-        return Err(bad("`origin.timeoutMs` must be a number"));
-    }
-    let options_config = prop(config, "config");
-    if let Some(text) = options_config.as_string() {
-        vars.insert("OPTIONS_CONFIG".into(), text);
-    } else if options_config.is_object() {
-        let text = js_sys::JSON::stringify(&options_config).map_err(|_| bad("`config` is not JSON-serialisable"))?;
-        vars.insert("OPTIONS_CONFIG".into(), String::from(text));
-    }
-    let prefixes = prop(config, "legacyPrefixes");
-    if let Some(text) = prefixes.as_string() {
-        vars.insert("LEGACY_PREFIXES".into(), text);
-    } else if Array::is_array(&prefixes) {
-        let list: Vec<String> = Array::from(&prefixes).iter().filter_map(|p| p.as_string()).collect();
-        vars.insert("LEGACY_PREFIXES".into(), list.join(","));
-    }
-
-    // The Worker's own settings parser: the same defaults and the same
-    // validation; the read/admin tokens it also reads are unused here.
-    let settings = Settings::from_vars(|name| vars.get(name).cloned());
-    let registry = Registry::builtin()
-        .map_err(|e| Error::Unavailable(format!("the built-in registry is invalid: {e}")))?
-        .with_legacy_prefixes(parse_legacy_prefixes(&settings.legacy_prefixes));
-    let (config_values, config_problems) = ConfigValues::parse(&settings.options_config, &registry);
-    let mut problems: Vec<String> =
-        settings.problems.iter().filter(|p| !p.contains("READ_TOKEN equals ADMIN_TOKEN")).cloned().collect();
-    problems.extend(config_problems.into_iter().map(|p| p.to_string()));
-    let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs)
-        .with_timeouts(settings.timeouts)
-        .with_throttle(settings.throttle);
-    Ok(Inner {
-        options: Options::new(registry, config_values),
-        cache,
-        kv: JsKv::new(kv),
-        origin: JsOrigin::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms),
-        clock: JsClock,
-        problems,
-    })
-}
-
-/// Refreshes `name` in the background after a stale answer: under
-/// `ctx.waitUntil` when a context was given, else as a floating promise.
-fn refresh_later(inner: &Rc<Inner>, name: &str, ctx: Option<JsValue>) {
-    let inner = Rc::clone(inner);
-    let name = name.to_string();
-    let refresh: Promise = future_to_promise(async move {
-        let updated = inner.options.revalidate(&inner.cache, &inner.io(), &name).await;
-        Ok(JsValue::from_bool(updated))
-    });
-    if let Some(ctx) = ctx {
-        if let Some(wait_until) = method(&ctx, "waitUntil") {
-            let _ = wait_until.call1(&ctx, &refresh);
-        }
+impl Store {
+    /// Runs `work` on this store's state as a JS promise: an `Err` becomes
+    /// a rejection with an `Error` whose `code` is API.md's.
+    fn spawn<F, Fut, T>(&self, work: F) -> T
+    where
+        F: FnOnce(Call) -> Fut,
+        Fut: Future<Output = Result<Value, Error>> + 'static,
+        T: JsCast,
+    {
+        let call = Call { inner: Rc::clone(&self.inner), origin: JsOrigin::new(Rc::clone(&self.inner.origin)) };
+        let running = work(call);
+        let promise = future_to_promise(async move {
+            let answer = running.await.map_err(|e| js_error(&e))?;
+            to_js(&answer)
+        });
+        promise.unchecked_into()
     }
 }
 
@@ -327,54 +416,11 @@ fn option_json(answer: &OptionValue) -> Value {
     body.insert("value".into(), answer.value.clone());
     body.insert("source".into(), json!(answer.source.as_str()));
     body.insert("degraded".into(), json!(answer.degraded));
-    if let Some(lookup) = answer.lookup {
-        body.insert("lookup".into(), json!(lookup.as_str()));
+    if let Some(lookup) = answer.lookup.map(Source::as_str) {
+        body.insert("lookup".into(), json!(lookup));
     }
     if let Some(version) = answer.version {
         body.insert("version".into(), json!(version));
     }
     Value::Object(body)
-}
-
-/// A JSON value as plain JS (objects, not `Map`s).
-fn to_js(value: &Value) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_error(&Error::Unavailable(format!("converting the answer to JS: {e}"))))
-}
-
-/// An option name passed from JS: strings only (wasm-bindgen's own string
-/// conversion must never see anything else).
-fn option_name(name: &JsValue) -> Result<String, JsValue> {
-    name.as_string().ok_or_else(|| js_error(&Error::InvalidBody("an option name must be a string".into())))
-}
-
-/// A JS value as JSON; what JSON cannot hold is `invalid_type`.
-fn from_js(value: &JsValue) -> Result<Value, JsValue> {
-    if value.is_undefined() {
-        return Err(js_error(&Error::InvalidType("a value is required (undefined given)".into())));
-    }
-    serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|e| js_error(&Error::InvalidType(format!("the value is not JSON: {e}"))))
-}
-
-/// `hits_local` → `hitsLocal`, for the top-level keys of an object.
-fn camel_case_keys(value: Value) -> Value {
-    let Value::Object(map) = value else { return value };
-    let renamed = map.into_iter().map(|(key, v)| {
-        let mut out = String::with_capacity(key.len());
-        let mut upper = false;
-        for c in key.chars() {
-            if c == '_' {
-                upper = true;
-            } else if upper {
-                out.extend(c.to_uppercase());
-                upper = false;
-            } else {
-                out.push(c);
-            }
-        }
-        (out, v)
-    });
-    Value::Object(renamed.collect())
 }

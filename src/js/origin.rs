@@ -1,65 +1,101 @@
-//! `DurableStore` over the origin HTTP API with the global `fetch`.
+//! The origin API over the global `fetch`: one `OriginExchange`, so the
+//! contract itself (paths, parsers) is `tiers::origin_api`, shared with the
+//! Worker; this file only moves bytes.
 //!
-//! The same requests as the Worker's client (`tiers::origin`): the origin
-//! token as a bearer, JSON bodies, one exchange cut off (and its fetch
-//! aborted) at the hard timeout. Answers are parsed by `tiers::origin_wire`;
-//! this file only moves bytes. An exchange abandoned by the core at the soft
-//! timeout is simply dropped (the background refresh sends its own).
+//! Each exchange carries the origin token and is cut off (its fetch
+//! aborted) at the hard timeout. A read runs as a JS promise of its own,
+//! recorded in `PendingGets`: when the core abandons it at the soft timeout
+//! (the stale value answers), it keeps running, and the background refresh
+//! of the *same call* awaits it instead of sending a second request, as the
+//! Worker does. A client and its `PendingGets` belong to one `Store` call
+//! and its refresh, never to another call (on Workers a request must not
+//! await another request's I/O).
 
-use js_sys::{Function, Object, Reflect};
-use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::clock::sleep;
 use super::interop::{call_and_await, global, message, method, prop, set};
 use crate::core::lifecycle::Millis;
 use crate::core::race::{race, First};
-use crate::core::scope::{Id, Scope};
-use crate::core::slot::Versioned;
-use crate::tiers::origin_wire::{self, encode_segment};
-use crate::tiers::{Changes, DurableStore, TierError};
+use crate::tiers::origin_api::{OriginExchange, Verb};
+use crate::tiers::TierError;
 
-/// A client of the origin API.
+/// Where the origin is and how to call it; one per store.
+pub struct OriginConfig {
+    /// Base URL, no trailing slash.
+    pub base_url: String,
+    /// Bearer token.
+    pub token: String,
+    /// Hard timeout of one exchange.
+    pub timeout_ms: Millis,
+}
+
+/// What an exchange settled with, kept for whoever awaits it.
+type Outcome = Rc<RefCell<Option<Result<(u16, String), TierError>>>>;
+
+/// One exchange under way: its promise (settles when the exchange ends),
+/// where it leaves its outcome, and the `AbortController` that cuts it off.
+#[derive(Clone)]
+struct UnderWay {
+    done: Promise,
+    outcome: Outcome,
+    controller: Option<JsValue>,
+}
+
+/// Origin reads one store call has under way, by path.
+#[derive(Clone, Default)]
+pub struct PendingGets(Rc<RefCell<HashMap<String, UnderWay>>>);
+
+/// A client of the origin API for one store call.
 pub struct JsOrigin {
-    base_url: String,
-    token: String,
-    timeout_ms: Millis,
+    config: Rc<OriginConfig>,
+    pending: PendingGets,
 }
 
 impl JsOrigin {
-    /// A client of the origin at `base_url` (no trailing slash).
-    pub fn new(base_url: &str, token: &str, timeout_ms: Millis) -> Self {
-        JsOrigin { base_url: base_url.to_string(), token: token.to_string(), timeout_ms }
+    /// A client with nothing under way.
+    pub fn new(config: Rc<OriginConfig>) -> Self {
+        JsOrigin { config, pending: PendingGets::default() }
     }
 
-    /// Sends one request; answers (status, body text) or how it failed.
-    async fn call(&self, verb: &str, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
+    /// A client that finishes this one's abandoned reads (for the
+    /// background refresh of the same call).
+    pub fn sharing(&self) -> Self {
+        JsOrigin { config: Rc::clone(&self.config), pending: self.pending.clone() }
+    }
+
+    /// Starts one exchange as a promise that runs on its own, whether or not
+    /// anyone keeps waiting for it.
+    fn start(&self, verb: Verb, path: &str, body: Option<String>) -> Result<UnderWay, TierError> {
         let Some(fetch) = method(&global(), "fetch") else {
             return Err(TierError::Unreachable("there is no global fetch()".into()));
         };
         let controller = new_abort_controller();
         let init = self.init(verb, body, controller.as_ref());
-        let url = JsValue::from_str(&format!("{}{}", self.base_url, path));
-        match race(exchange(&fetch, url, init), sleep(self.timeout_ms)).await {
-            First::Left(answer) => answer,
-            First::Right(()) => {
-                if let Some(controller) = &controller {
-                    if let Some(abort) = method(controller, "abort") {
-                        let _ = abort.call0(controller);
-                    }
-                }
-                Err(TierError::Timeout)
-            }
-        }
+        let url = JsValue::from_str(&format!("{}{}", self.config.base_url, path));
+        let outcome: Outcome = Rc::new(RefCell::new(None));
+        let slot = Rc::clone(&outcome);
+        let done = future_to_promise(async move {
+            let answer = fetch_text(&fetch, url, init).await;
+            *slot.borrow_mut() = Some(answer);
+            Ok(JsValue::UNDEFINED)
+        });
+        Ok(UnderWay { done, outcome, controller })
     }
 
     /// The `RequestInit` of one exchange.
-    fn init(&self, verb: &str, body: Option<String>, controller: Option<&JsValue>) -> Object {
+    fn init(&self, verb: Verb, body: Option<String>, controller: Option<&JsValue>) -> Object {
         let headers = Object::new();
-        set(&headers, "authorization", &JsValue::from_str(&format!("Bearer {}", self.token)));
+        set(&headers, "authorization", &JsValue::from_str(&format!("Bearer {}", self.config.token)));
         set(&headers, "accept", &JsValue::from_str("application/json"));
         let init = Object::new();
-        set(&init, "method", &JsValue::from_str(verb));
+        set(&init, "method", &JsValue::from_str(verb.as_str()));
         if let Some(body) = body {
             set(&headers, "content-type", &JsValue::from_str("application/json"));
             set(&init, "body", &JsValue::from_str(&body));
@@ -75,6 +111,42 @@ impl JsOrigin {
     }
 }
 
+impl OriginExchange for JsOrigin {
+    async fn exchange(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
+        let is_get = verb == Verb::Get;
+        let found = if is_get { self.pending.0.borrow().get(path).cloned() } else { None };
+        let under_way = match found {
+            Some(found) => found,
+            None => {
+                let started = self.start(verb, path, body)?;
+                if is_get {
+                    self.pending.0.borrow_mut().insert(path.to_string(), started.clone());
+                }
+                started
+            }
+        };
+        let settled = race(JsFuture::from(under_way.done.clone()), sleep(self.config.timeout_ms)).await;
+        if is_get {
+            self.pending.0.borrow_mut().remove(path);
+        }
+        match settled {
+            First::Left(_) => under_way
+                .outcome
+                .borrow()
+                .clone()
+                .unwrap_or_else(|| Err(TierError::Interrupted("the exchange ended without an answer".into()))),
+            First::Right(()) => {
+                if let Some(controller) = &under_way.controller {
+                    if let Some(abort) = method(controller, "abort") {
+                        let _ = abort.call0(controller);
+                    }
+                }
+                Err(TierError::Timeout)
+            }
+        }
+    }
+}
+
 /// `new AbortController()`, when the runtime has one.
 fn new_abort_controller() -> Option<JsValue> {
     let class = prop(&global(), "AbortController").dyn_into::<Function>().ok()?;
@@ -82,7 +154,7 @@ fn new_abort_controller() -> Option<JsValue> {
 }
 
 /// `fetch(url, init)`, then the status and the whole body text.
-async fn exchange(fetch: &Function, url: JsValue, init: Object) -> Result<(u16, String), TierError> {
+async fn fetch_text(fetch: &Function, url: JsValue, init: Object) -> Result<(u16, String), TierError> {
     let response =
         call_and_await(fetch, &global(), &[url, init.into()]).await.map_err(|e| TierError::Unreachable(message(&e)))?;
     let status = prop(&response, "status").as_f64().filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s));
@@ -98,62 +170,5 @@ async fn exchange(fetch: &Function, url: JsValue, init: Object) -> Result<(u16, 
     match text.as_string() {
         Some(text) => Ok((status as u16, text)),
         None => Err(TierError::Garbage("the origin's body is not text".into())),
-    }
-}
-
-impl DurableStore for JsOrigin {
-    async fn get_option(&self, name: &str) -> Result<Versioned, TierError> {
-        let (status, body) = self.call("GET", &format!("/options/{}", encode_segment(name)), None).await?;
-        origin_wire::option_get(name, status, &body)
-    }
-
-    async fn put_option(&self, name: &str, value: &Value) -> Result<Versioned, TierError> {
-        let body = serde_json::json!({ "value": value }).to_string();
-        let (status, text) = self.call("PUT", &format!("/options/{}", encode_segment(name)), Some(body)).await?;
-        origin_wire::option_put(name, status, &text)
-    }
-
-    async fn delete_option(&self, name: &str) -> Result<Versioned, TierError> {
-        let (status, body) = self.call("DELETE", &format!("/options/{}", encode_segment(name)), None).await?;
-        origin_wire::option_delete(status, &body)
-    }
-
-    async fn changes_since(&self, since: u64) -> Result<Changes, TierError> {
-        let (status, body) = self.call("GET", &format!("/options?updated_since={since}"), None).await?;
-        origin_wire::changes(status, &body)
-    }
-
-    async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError> {
-        let (status, body) = self.call("GET", &scope.origin_path(None), None).await?;
-        origin_wire::map_answer(status, &body)
-    }
-
-    async fn put_map_key(&self, scope: &Scope, key: &str, value: &Value) -> Result<Versioned, TierError> {
-        let body = serde_json::json!({ "value": value }).to_string();
-        let path = scope.origin_path(Some(&encode_segment(key)));
-        let (status, text) = self.call("PUT", &path, Some(body)).await?;
-        origin_wire::map_answer(status, &text)
-    }
-
-    async fn delete_map_key(&self, scope: &Scope, key: &str) -> Result<Option<Versioned>, TierError> {
-        let path = scope.origin_path(Some(&encode_segment(key)));
-        let (status, body) = self.call("DELETE", &path, None).await?;
-        origin_wire::map_delete(status, &body)
-    }
-
-    async fn get_ownership(&self, project: Id) -> Result<Versioned, TierError> {
-        let (status, body) = self.call("GET", &format!("/projects/{project}/ownership"), None).await?;
-        origin_wire::ownership_get(status, &body)
-    }
-
-    async fn put_ownership(&self, project: Id, record: &Value) -> Result<Versioned, TierError> {
-        let path = format!("/projects/{project}/ownership");
-        let (status, body) = self.call("PUT", &path, Some(record.to_string())).await?;
-        origin_wire::ownership_put(status, &body)
-    }
-
-    async fn delete_ownership(&self, project: Id) -> Result<Versioned, TierError> {
-        let (status, body) = self.call("DELETE", &format!("/projects/{project}/ownership"), None).await?;
-        origin_wire::ownership_delete(status, &body)
     }
 }

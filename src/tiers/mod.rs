@@ -5,7 +5,12 @@
 //! `worker` feature), the tests with fakes that fail on command. The traits
 //! use `async fn` without `Send` bounds on purpose: a Worker isolate is
 //! single-threaded and its JS futures are not `Send`.
+//!
+//! The origin contract (verbs, paths, answer parsing) lives once, in
+//! `origin_api` and `origin_wire`; the Worker's client and the npm
+//! package's (`crate::js`) only implement one HTTP exchange.
 
+pub mod origin_api;
 pub mod origin_wire;
 
 #[cfg(test)]

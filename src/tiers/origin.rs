@@ -1,8 +1,10 @@
-//! `DurableStore` over the origin HTTP API, with `fetch`.
+//! The origin HTTP API over workers-rs `Fetch`: one `OriginExchange`, so
+//! the contract itself (paths, answer parsers) is `origin_api`, pure and
+//! tested natively, and shared with the npm package; this file only moves
+//! bytes.
 //!
 //! Each call carries the origin token, and is cut off (and its fetch
-//! aborted) at the hard timeout. Answers are parsed by `origin_wire`, which
-//! is pure and tested natively; this file only moves bytes.
+//! aborted) at the hard timeout.
 //!
 //! Reads run as a JS promise of their own (`future_to_promise`), recorded
 //! by path in `PendingGets`. When a read is abandoned at the soft timeout
@@ -19,16 +21,13 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use serde_json::Value;
 use worker::js_sys::{Array, Promise};
 use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
-use super::origin_wire::{self, encode_segment};
-use super::{Changes, DurableStore, TierError};
-use crate::core::scope::{Id, Scope};
-use crate::core::slot::Versioned;
+use super::origin_api::{OriginExchange, Verb};
+use super::TierError;
 
 /// Origin reads one request has under way, by path, with the controller
 /// that aborts each at its hard timeout.
@@ -75,13 +74,13 @@ impl OriginClient {
     }
 
     /// Sends one request; answers (status, body text) or how it failed.
-    async fn call(&self, method: Method, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
-        let is_get = method == Method::Get;
+    async fn call(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
+        let is_get = verb == Verb::Get;
         let under_way = if is_get { self.pending.0.borrow().get(path).cloned() } else { None };
         let (promise, controller) = match under_way {
             Some(found) => found,
             None => {
-                let started = self.start(method, path, body)?;
+                let started = self.start(verb, path, body)?;
                 if is_get {
                     self.pending.0.borrow_mut().insert(path.to_string(), started.clone());
                 }
@@ -106,7 +105,7 @@ impl OriginClient {
 
     /// Starts the exchange as a JS promise that runs on its own, whether or
     /// not the caller keeps waiting for it.
-    fn start(&self, method: Method, path: &str, body: Option<String>) -> Result<(Promise, Abort), TierError> {
+    fn start(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(Promise, Abort), TierError> {
         let url = format!("{}{}", self.base_url, path);
         let headers = Headers::new();
         let set = |k: &str, v: &str| {
@@ -118,6 +117,11 @@ impl OriginClient {
             set("content-type", "application/json")?;
         }
         let mut init = RequestInit::new();
+        let method = match verb {
+            Verb::Get => Method::Get,
+            Verb::Put => Method::Put,
+            Verb::Delete => Method::Delete,
+        };
         init.with_method(method).with_headers(headers);
         if let Some(body) = body {
             init.with_body(Some(body.into()));
@@ -159,59 +163,8 @@ fn decode_failure(failure: &JsValue) -> TierError {
     }
 }
 
-impl DurableStore for OriginClient {
-    async fn get_option(&self, name: &str) -> Result<Versioned, TierError> {
-        let (status, body) = self.call(Method::Get, &format!("/options/{}", encode_segment(name)), None).await?;
-        origin_wire::option_get(name, status, &body)
-    }
-
-    async fn put_option(&self, name: &str, value: &Value) -> Result<Versioned, TierError> {
-        let body = serde_json::json!({ "value": value }).to_string();
-        let (status, text) = self.call(Method::Put, &format!("/options/{}", encode_segment(name)), Some(body)).await?;
-        origin_wire::option_put(name, status, &text)
-    }
-
-    async fn delete_option(&self, name: &str) -> Result<Versioned, TierError> {
-        let (status, body) = self.call(Method::Delete, &format!("/options/{}", encode_segment(name)), None).await?;
-        origin_wire::option_delete(status, &body)
-    }
-
-    async fn changes_since(&self, since: u64) -> Result<Changes, TierError> {
-        let (status, body) = self.call(Method::Get, &format!("/options?updated_since={since}"), None).await?;
-        origin_wire::changes(status, &body)
-    }
-
-    async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError> {
-        let (status, body) = self.call(Method::Get, &scope.origin_path(None), None).await?;
-        origin_wire::map_answer(status, &body)
-    }
-
-    async fn put_map_key(&self, scope: &Scope, key: &str, value: &Value) -> Result<Versioned, TierError> {
-        let body = serde_json::json!({ "value": value }).to_string();
-        let path = scope.origin_path(Some(&encode_segment(key)));
-        let (status, text) = self.call(Method::Put, &path, Some(body)).await?;
-        origin_wire::map_answer(status, &text)
-    }
-
-    async fn delete_map_key(&self, scope: &Scope, key: &str) -> Result<Option<Versioned>, TierError> {
-        let path = scope.origin_path(Some(&encode_segment(key)));
-        let (status, body) = self.call(Method::Delete, &path, None).await?;
-        origin_wire::map_delete(status, &body)
-    }
-
-    async fn get_ownership(&self, project: Id) -> Result<Versioned, TierError> {
-        let (status, body) = self.call(Method::Get, &format!("/projects/{project}/ownership"), None).await?;
-        origin_wire::ownership_get(status, &body)
-    }
-
-    async fn put_ownership(&self, project: Id, record: &Value) -> Result<Versioned, TierError> {
-        let path = format!("/projects/{project}/ownership");
-        let (status, body) = self.call(Method::Put, &path, Some(record.to_string())).await?;
-        origin_wire::ownership_put(status, &body)
-    }
-
-    async fn delete_ownership(&self, project: Id) -> Result<Versioned, TierError> {
-        let (status, body) = self.call(Method::Delete, &format!("/projects/{project}/ownership"), None).await?;
-        origin_wire::ownership_delete(status, &body)
+impl OriginExchange for OriginClient {
+    async fn exchange(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
+        self.call(verb, path, body).await
     }
 }

@@ -3,84 +3,22 @@
 // Run: scripts/build-npm && cargo build -p edge-options-origin && node --test tests/npm/
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { root, TOKEN, startOrigin as startOriginAt, memoryKv, rejectsWith } from "./support.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const { Store } = await import(join(root, "npm", "dist", "node.js"));
-const ORIGIN_BIN = process.env.EDGE_OPTIONS_ORIGIN_BIN ?? join(root, "target", "debug", "edge-options-origin");
-const TOKEN = "dev-origin-token";
-
 const tmp = mkdtempSync(join(tmpdir(), "edge-options-npm-"));
 const origins = [];
 
-/** Starts the reference origin on a free port; resolves { url, stop }. */
-function startOrigin(name) {
-  const child = spawn(ORIGIN_BIN, ["--listen", "127.0.0.1:0", "--db", join(tmp, `${name}.sqlite3`), "--token", TOKEN], {
-    stdio: ["ignore", "pipe", process.env.EDGE_OPTIONS_NPM_VERBOSE ? "inherit" : "ignore"],
-  });
-  origins.push(child);
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    child.on("error", reject);
-    child.on("exit", (code) => reject(new Error(`origin exited (${code}) before listening: ${seen}`)));
-    child.stdout.on("data", (chunk) => {
-      seen += chunk;
-      const m = seen.match(/origin listening on (http:\/\/\S+)/);
-      if (m) {
-        const stop = () =>
-          new Promise((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            child.once("exit", () => done());
-            child.kill("SIGKILL");
-          });
-        resolve({ url: m[1], stop });
-      }
-    });
-  });
-}
-
-/** An in-memory KV binding: same method shapes; fails on command. */
-function memoryKv() {
-  const data = new Map();
-  const kv = {
-    data,
-    failing: false,
-    calls: { get: 0, put: 0, delete: 0 },
-    puts: [],
-    async get(key) {
-      kv.calls.get++;
-      if (kv.failing) throw new Error("KV is down (test)");
-      return data.has(key) ? data.get(key) : null;
-    },
-    async put(key, value, options) {
-      kv.calls.put++;
-      if (kv.failing) throw new Error("KV is down (test)");
-      if (typeof value !== "string") throw new TypeError("KV put takes text here");
-      kv.puts.push({ key, options });
-      data.set(key, value);
-    },
-    async delete(key) {
-      kv.calls.delete++;
-      if (kv.failing) throw new Error("KV is down (test)");
-      data.delete(key);
-    },
-  };
-  return kv;
-}
-
-/** Asserts `promise` rejects with an Error whose `code` is `code`. */
-async function rejectsWith(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.ok(e instanceof Error, `an Error, got ${e}`);
-    assert.equal(e.code, code, e.message);
-    assert.ok(e.message.length > 0);
-    return true;
-  });
+/** The reference origin over its own database in this run's folder. */
+async function startOrigin(name) {
+  const started = await startOriginAt(join(tmp, `${name}.sqlite3`));
+  origins.push(started);
+  return started;
 }
 
 let origin;
@@ -88,7 +26,7 @@ before(async () => {
   origin = await startOrigin("shared");
 });
 after(async () => {
-  for (const child of origins) child.kill("SIGKILL");
+  await Promise.all(origins.map((o) => o.stop()));
   rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -6,16 +6,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const ORIGIN_BIN = process.env.EDGE_OPTIONS_ORIGIN_BIN ?? join(root, "target", "debug", "edge-options-origin");
-const WRANGLER = join(root, "node_modules", ".bin", "wrangler");
-const TOKEN = "dev-origin-token";
+import { join } from "node:path";
+import { root, TOKEN, WRANGLER, startOrigin, freePort, originPut } from "./support.mjs";
 
 const tmp = mkdtempSync(join(tmpdir(), "edge-options-npm-workerd-"));
 const children = [];
@@ -35,13 +29,27 @@ export default {
       config: { "mail.from": "config@example.com" },
     });
     const url = new URL(request.url);
+    const json = () => request.json();
     try {
       if (url.pathname === "/stats") return Response.json(store.stats());
-      const name = url.pathname.replace(/^\\/options\\//, "");
-      if (request.method === "PUT") {
-        const { value } = await request.json();
-        return Response.json(await store.setOption(name, value));
+      const m = url.pathname.match(/^\\/projects\\/(\\d+)\\/(options|ownership|owners|last-processed)(?:\\/(.+))?$/);
+      if (m) {
+        const [, project, what, key] = m;
+        if (what === "options" && request.method === "PUT")
+          return Response.json(await store.setMapKey({ project }, key, (await json()).value));
+        if (what === "options") return Response.json(await store.getMapKey({ project }, key, ctx));
+        if (what === "ownership" && request.method === "PUT") return Response.json(await store.putOwnership(project, await json()));
+        if (what === "ownership" && request.method === "DELETE") return Response.json(await store.deleteOwnership(project));
+        if (what === "ownership") return Response.json(await store.getOwnership(project, ctx));
+        if (what === "owners") return Response.json(await store.owners(project, await json(), ctx));
+        if (request.method === "POST") {
+          const { hashIds, eventId } = await json();
+          return Response.json(await store.recordLastProcessed(project, hashIds, eventId));
+        }
+        return Response.json(await store.lastProcessed(project, url.searchParams.get("ids").split(",").map(Number)));
       }
+      const name = url.pathname.replace(/^\\/options\\//, "");
+      if (request.method === "PUT") return Response.json(await store.setOption(name, (await json()).value));
       if (request.method === "DELETE") return Response.json(await store.deleteOption(name));
       return Response.json(await store.getOption(name, ctx));
     } catch (e) {
@@ -50,33 +58,6 @@ export default {
   },
 };
 `;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startOrigin() {
-  const child = spawn(ORIGIN_BIN, ["--listen", "127.0.0.1:0", "--db", join(tmp, "o.sqlite3"), "--token", TOKEN], {
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    child.on("exit", (code) => reject(new Error(`origin exited (${code}): ${seen}`)));
-    child.stdout.on("data", (chunk) => {
-      seen += chunk;
-      const m = seen.match(/origin listening on (http:\/\/\S+)/);
-      if (m) resolve({ url: m[1] });
-    });
-  });
-}
 
 async function startWorker(originUrl) {
   const dir = join(tmp, "consumer");
@@ -128,16 +109,16 @@ const skip = !existsSync(WRANGLER) ? "wrangler is not installed (npm ci)" : fals
 
 before(async () => {
   if (skip) return;
-  origin = await startOrigin();
+  origin = await startOrigin(join(tmp, "o.sqlite3"));
   worker = await startWorker(origin.url);
 });
-after(() => {
+after(async () => {
   for (const child of children) {
     try {
-      if (child.spawnargs[0] === WRANGLER) process.kill(-child.pid, "SIGKILL");
-      else child.kill("SIGKILL");
+      process.kill(-child.pid, "SIGKILL");
     } catch {}
   }
+  await origin?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -180,12 +161,7 @@ test("the package works inside workerd: module-global Store, KV binding, origin 
 
 test("30 concurrent cold reads from separate requests: one origin call, every request answered", { skip }, async () => {
   // Written behind the edge (straight to the origin): not in isolate memory, not in KV.
-  const put = await fetch(`${origin.url}/options/system.rate-limit`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ value: 7 }),
-  });
-  assert.equal(put.status, 200);
+  await originPut(origin.url, "/options/system.rate-limit", { value: 7 });
   const before = (await call("GET", "/stats")).body;
   const answers = await Promise.all(Array.from({ length: 30 }, () => call("GET", "/options/system.rate-limit")));
   for (const a of answers) {
@@ -197,4 +173,42 @@ test("30 concurrent cold reads from separate requests: one origin call, every re
   assert.equal(delta("hitsOrigin"), 1, JSON.stringify(stats));
   assert.equal(delta("hitsOrigin") + delta("hitsKv") + delta("hitsLocal") + delta("coalesced") >= 30, true, JSON.stringify(stats));
   assert.equal(stats.inFlight, 0);
+});
+
+test("maps, ownership and last processed events from a Worker: writes, hit tiers, owners", { skip }, async () => {
+  const set = await call("PUT", "/projects/42/options/retention", { value: 30 });
+  assert.equal(set.status, 200, JSON.stringify(set.body));
+  assert.equal(set.body.cacheUpdated, true);
+  const read = await call("GET", "/projects/42/options/retention");
+  assert.deepEqual(read.body, { key: "retention", value: 30, source: "local", version: set.body.version });
+
+  const none = await call("GET", "/projects/42/ownership");
+  assert.deepEqual(none.body, { ownership: null, source: "origin" });
+  assert.deepEqual((await call("GET", "/projects/42/ownership")).body, { ownership: null, source: "local" }, "absence cached");
+
+  const bad = await call("PUT", "/projects/42/ownership", { raw: "path:*.py" });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, "invalid_rules");
+  const put = await call("PUT", "/projects/42/ownership", { raw: "path:src/api/* #backend\nurl:*/admin/* ops@example.com", autoAssignment: true });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  assert.equal(put.body.schema.rules.length, 2);
+  const owners = await call("POST", "/projects/42/owners", {
+    stacktrace: { frames: [{ filename: "src/api/views.py" }] },
+    request: { url: "https://example.com/admin/users" },
+  });
+  assert.equal(owners.status, 200, JSON.stringify(owners.body));
+  assert.deepEqual(owners.body.owners, [
+    { type: "team", identifier: "backend" },
+    { type: "user", identifier: "ops@example.com" },
+  ]);
+  assert.deepEqual(owners.body.autoAssign, { type: "user", identifier: "ops@example.com" });
+  assert.equal(owners.body.source, "local");
+
+  const recorded = await call("POST", "/projects/42/last-processed", { hashIds: [5, 6], eventId: "abc123" });
+  assert.deepEqual(recorded.body, { recorded: 2 });
+  const found = await call("GET", "/projects/42/last-processed?ids=6,7,5");
+  assert.deepEqual(found.body, { eventIds: ["abc123", null, "abc123"] });
+
+  const stats = (await call("GET", "/stats")).body;
+  assert.ok(stats.hitsLocal >= 3 && stats.negativeHits >= 1, JSON.stringify(stats));
 });

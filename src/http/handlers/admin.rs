@@ -5,12 +5,9 @@ use worker::Response;
 
 use super::Ctx;
 use crate::core::error::Error;
-use crate::core::sync::{self, SyncReport};
+use crate::core::sync::SyncReport;
 use crate::http::auth::Access;
 use crate::http::reply;
-
-/// How far back the sync job looks, seconds (as the original design).
-pub const SYNC_WINDOW_SECS: u64 = 3600;
 
 /// `GET /v1/whoami`: what the caller's token allows, so a client (the
 /// dashboard) can show read vs admin without trying a write.
@@ -24,10 +21,11 @@ pub fn whoami(ctx: &Ctx<'_>) -> Response {
 
 /// `GET /v1/stats`: this isolate's counters and configuration problems.
 pub fn stats(ctx: &Ctx<'_>) -> Response {
+    let service = &ctx.isolate.service;
     let mut stats =
-        serde_json::to_value(ctx.isolate.cache.stats(worker::Date::now().as_millis())).unwrap_or_else(|_| json!({}));
+        serde_json::to_value(service.cache.stats(worker::Date::now().as_millis())).unwrap_or_else(|_| json!({}));
     if let Value::Object(map) = &mut stats {
-        map.insert("config_problems".into(), json!(ctx.isolate.problems));
+        map.insert("config_problems".into(), json!(service.problems));
     }
     reply::json(200, &stats, None)
 }
@@ -44,7 +42,5 @@ pub async fn sync(ctx: &Ctx<'_>) -> Result<Response, Error> {
 
 /// Runs the sync job over the last `SYNC_WINDOW_SECS`.
 pub async fn run_sync(ctx: &Ctx<'_>) -> Result<SyncReport, Error> {
-    let since = (worker::Date::now().as_millis() / 1000).saturating_sub(SYNC_WINDOW_SECS);
-    let isolate = ctx.isolate;
-    sync::sync(&isolate.options, &isolate.kinds, &isolate.cache, &ctx.io, since).await
+    ctx.isolate.service.sync(&ctx.io).await
 }

@@ -12,7 +12,8 @@ use crate::http::reply;
 /// `GET …/options` (the whole map) or `GET …/options/{key}` (one key,
 /// `value: null` when unset); both read the cached map.
 pub async fn get(ctx: &Ctx<'_>, scope: &Scope, key: Option<&str>) -> Result<Response, Error> {
-    let read = ctx.isolate.maps.get(&ctx.isolate.cache, &ctx.io, scope).await?;
+    let service = &ctx.isolate.service;
+    let read = service.maps.get(&service.cache, &ctx.io, scope).await?;
     if read.refresh {
         ctx.refresh_later(Refresh::Map(*scope));
     }
@@ -29,8 +30,9 @@ pub async fn get(ctx: &Ctx<'_>, scope: &Scope, key: Option<&str>) -> Result<Resp
 
 /// `PUT …/options/{key}`.
 pub async fn set(ctx: &Ctx<'_>, scope: &Scope, key: &str, body: SetBody) -> Result<Response, Error> {
+    let service = &ctx.isolate.service;
     let value = body.into_value();
-    let written = ctx.isolate.maps.set(&ctx.isolate.cache, &ctx.io, scope, key, value.clone()).await?;
+    let written = service.maps.set(&service.cache, &ctx.io, scope, key, value.clone()).await?;
     let answer =
         json!({ "key": key, "value": value, "version": written.version, "cache_updated": written.cache_updated });
     Ok(reply::json(200, &answer, None))
@@ -38,7 +40,8 @@ pub async fn set(ctx: &Ctx<'_>, scope: &Scope, key: &str, body: SetBody) -> Resu
 
 /// `DELETE …/options/{key}`.
 pub async fn delete(ctx: &Ctx<'_>, scope: &Scope, key: &str) -> Result<Response, Error> {
-    let written = ctx.isolate.maps.delete(&ctx.isolate.cache, &ctx.io, scope, key).await?;
+    let service = &ctx.isolate.service;
+    let written = service.maps.delete(&service.cache, &ctx.io, scope, key).await?;
     let answer = json!({ "key": key, "version": written.version, "cache_updated": written.cache_updated });
     Ok(reply::json(200, &answer, None))
 }

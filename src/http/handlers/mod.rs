@@ -20,7 +20,7 @@ use super::isolate::{self, Isolate};
 use super::reply;
 use super::route::{self, Method, Route};
 use crate::core::error::Error;
-use crate::core::scope::{Id, Scope};
+use crate::core::service::Refresh;
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
 use crate::tiers::origin::{OriginClient, PendingGets};
@@ -46,16 +46,6 @@ pub struct Ctx<'a> {
     pub pending: PendingGets,
 }
 
-/// A key to refresh in the background after a stale answer.
-pub enum Refresh {
-    /// A registered option.
-    Option(String),
-    /// An option map.
-    Map(Scope),
-    /// A project's ownership record.
-    Ownership(Id),
-}
-
 impl Ctx<'_> {
     /// Refreshes a key after the response, under `wait_until`: the request's
     /// own background work (never another request's), with I/O objects of
@@ -71,12 +61,7 @@ impl Ctx<'_> {
             let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms)
                 .sharing(pending);
             let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
-            let cache = &isolate.cache;
-            match what {
-                Refresh::Option(name) => isolate.options.revalidate(cache, &io, &name).await,
-                Refresh::Map(scope) => isolate.maps.revalidate(cache, &io, &scope).await,
-                Refresh::Ownership(project) => isolate.ownership.revalidate(cache, &io, project).await,
-            };
+            isolate.service.revalidate(&io, &what).await;
         });
     }
 }

@@ -25,12 +25,14 @@ impl SetBody {
 
 /// `GET /v1/options`: the registry; credential defaults only for admins.
 pub fn list(ctx: &Ctx<'_>) -> Response {
-    reply::json(200, &ctx.isolate.options.registry().listing(ctx.access == Access::Admin), None)
+    let service = &ctx.isolate.service;
+    reply::json(200, &service.options.registry().listing(ctx.access == Access::Admin), None)
 }
 
 /// `GET /v1/options/{name}`.
 pub async fn get(ctx: &Ctx<'_>, name: &str) -> Result<Response, Error> {
-    let answer = ctx.isolate.options.get(&ctx.isolate.cache, &ctx.io, name).await?;
+    let service = &ctx.isolate.service;
+    let answer = service.options.get(&service.cache, &ctx.io, name).await?;
     if answer.refresh {
         ctx.refresh_later(Refresh::Option(answer.name.clone()));
     }
@@ -39,7 +41,8 @@ pub async fn get(ctx: &Ctx<'_>, name: &str) -> Result<Response, Error> {
 
 /// `PUT /v1/options/{name}`.
 pub async fn set(ctx: &Ctx<'_>, name: &str, body: SetBody) -> Result<Response, Error> {
-    let written = ctx.isolate.options.set(&ctx.isolate.cache, &ctx.io, name, body.into_value()).await?;
+    let service = &ctx.isolate.service;
+    let written = service.options.set(&service.cache, &ctx.io, name, body.into_value()).await?;
     let answer = json!({
         "name": written.name,
         "value": written.value,
@@ -51,7 +54,8 @@ pub async fn set(ctx: &Ctx<'_>, name: &str, body: SetBody) -> Result<Response, E
 
 /// `DELETE /v1/options/{name}`.
 pub async fn delete(ctx: &Ctx<'_>, name: &str) -> Result<Response, Error> {
-    let written = ctx.isolate.options.delete(&ctx.isolate.cache, &ctx.io, name).await?;
+    let service = &ctx.isolate.service;
+    let written = service.options.delete(&service.cache, &ctx.io, name).await?;
     let answer = json!({ "name": written.name, "version": written.version, "cache_updated": written.cache_updated });
     Ok(reply::json(200, &answer, None))
 }

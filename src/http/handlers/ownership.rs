@@ -11,7 +11,8 @@ use crate::http::reply;
 
 /// `GET …/ownership`: `{ownership: record | null, source}`.
 pub async fn get(ctx: &Ctx<'_>, project: Id) -> Result<Response, Error> {
-    let read = ctx.isolate.ownership.get(&ctx.isolate.cache, &ctx.io, project).await?;
+    let service = &ctx.isolate.service;
+    let read = service.ownership.get(&service.cache, &ctx.io, project).await?;
     if read.refresh {
         ctx.refresh_later(Refresh::Ownership(project));
     }
@@ -21,7 +22,8 @@ pub async fn get(ctx: &Ctx<'_>, project: Id) -> Result<Response, Error> {
 
 /// `PUT …/ownership`: the stored record plus `cache_updated`.
 pub async fn put(ctx: &Ctx<'_>, project: Id, input: OwnershipInput) -> Result<Response, Error> {
-    let (mut record, cache_updated) = ctx.isolate.ownership.put(&ctx.isolate.cache, &ctx.io, project, input).await?;
+    let service = &ctx.isolate.service;
+    let (mut record, cache_updated) = service.ownership.put(&service.cache, &ctx.io, project, input).await?;
     if let Value::Object(map) = &mut record {
         map.insert("cache_updated".into(), Value::Bool(cache_updated));
     }
@@ -30,13 +32,15 @@ pub async fn put(ctx: &Ctx<'_>, project: Id, input: OwnershipInput) -> Result<Re
 
 /// `DELETE …/ownership`: `{cache_updated}`.
 pub async fn delete(ctx: &Ctx<'_>, project: Id) -> Result<Response, Error> {
-    let cache_updated = ctx.isolate.ownership.delete(&ctx.isolate.cache, &ctx.io, project).await?;
+    let service = &ctx.isolate.service;
+    let cache_updated = service.ownership.delete(&service.cache, &ctx.io, project).await?;
     Ok(reply::json(200, &json!({ "cache_updated": cache_updated }), None))
 }
 
 /// `POST …/owners` with event data: `{owners, rules, auto_assign, source}`.
 pub async fn owners(ctx: &Ctx<'_>, project: Id, event: Value) -> Result<Response, Error> {
-    let answer = ctx.isolate.ownership.owners(&ctx.isolate.cache, &ctx.io, project, &event).await?;
+    let service = &ctx.isolate.service;
+    let answer = service.ownership.owners(&service.cache, &ctx.io, project, &event).await?;
     if answer.refresh {
         ctx.refresh_later(Refresh::Ownership(project));
     }

@@ -1,7 +1,16 @@
-import { Store, type OptionRead, type StoreError, type KvLike } from "edge-options";
+import {
+  Store,
+  type OptionRead,
+  type StoreError,
+  type KvLike,
+  type OptionInfo,
+  type OwnersAnswer,
+  type Owner,
+  type Scope,
+} from "edge-options";
 
 declare const kv: KvLike;
-const store = new Store({ kv, origin: { url: "http://127.0.0.1:8788", token: "t", timeoutMs: 1000 }, config: { "mail.from": "a@b" }, legacyPrefixes: ["x."] });
+const store = new Store({ kv, origin: { url: "http://127.0.0.1:8788", token: "t", timeoutMs: 1000 }, config: { "mail.from": "a@b" }, legacyPrefixes: ["x."], settings: { MAP_TTL_SECS: 5 } });
 async function main(): Promise<number> {
   const read: OptionRead = await store.getOption("mail.host");
   const s: string = read.source;
@@ -11,7 +20,32 @@ async function main(): Promise<number> {
   const d = await store.deleteOption("mail.port");
   const n: number = d.version + store.stats().hitsLocal;
   try { await store.getOption("nope"); } catch (e) { const code = (e as StoreError).code; if (code === "unknown_option") return 1; }
-  void s; void v; void ok;
-  return n;
+
+  const info: OptionInfo[] = store.listOptions();
+  const ttl: number = info[0].ttl + info[0].grace;
+  const scope: Scope = { user: 1, project: "2" };
+  const map = await store.getMap(scope);
+  const values: Record<string, unknown> = map.values;
+  const key = await store.getMapKey({ organization: 3 }, "k");
+  const keySet = await store.setMapKey({ project: 4 }, "k", [1, 2]);
+  const keyGone = await store.deleteMapKey({ project: 4 }, "k");
+  // @ts-expect-error a user's map is within a project or an organization, not both
+  await store.getMap({ user: 1, project: 2, organization: 3 });
+  // @ts-expect-error an organization scope takes no project
+  await store.getMap({ organization: 1, project: 2 });
+
+  const own = await store.getOwnership(5);
+  const raw: string | undefined = own.ownership?.raw;
+  const put = await store.putOwnership(5, { raw: "path:*.py #python", autoAssignment: true });
+  const rules: number = put.schema?.rules.length ?? 0;
+  const who: OwnersAnswer = await store.owners(5, { tags: { service: "api" } });
+  const first: Owner | "everyone" = who.owners === "everyone" ? "everyone" : who.owners[0];
+  const auto: string | undefined = who.autoAssign?.identifier;
+  const gone: boolean = (await store.deleteOwnership(5)).cacheUpdated;
+  const recorded: number = (await store.recordLastProcessed(5, [1, "2"], "ev")).recorded;
+  const ids: (string | null)[] = (await store.lastProcessed(5, [1, 2])).eventIds;
+  const synced: number = (await store.sync()).synced;
+  void s; void v; void ok; void values; void key; void keySet; void keyGone; void raw; void first; void auto; void gone; void ids;
+  return n + ttl + rules + recorded + synced;
 }
 void main;

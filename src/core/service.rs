@@ -1,0 +1,151 @@
+//! Everything one isolate keeps between requests, built from `Settings`:
+//! the registry and config, isolate memory, and one handle per kind of
+//! cached thing.
+//!
+//! The Worker (`http::isolate`) and the npm package (`js`) both hold one
+//! `Service` per isolate, so the two front ends cannot drift apart in how
+//! they build the registry, apply config or size memory. Building it does
+//! no I/O; every method that does takes the caller's `Io`.
+
+use super::config::ConfigValues;
+use super::error::Error;
+use super::last_event::LastEvents;
+use super::maps::OptionMaps;
+use super::options::Options;
+use super::project_ownership::ProjectOwnership;
+use super::registry::{parse_legacy_prefixes, Registry};
+use super::scope::{Id, Scope};
+use super::settings::Settings;
+use super::sync::{self, KindPolicies, SyncReport};
+use super::tiered::TieredCache;
+use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
+
+/// How far back the sync job looks, seconds (as the original design).
+pub const SYNC_WINDOW_SECS: u64 = 3600;
+
+/// The state of one isolate.
+pub struct Service {
+    /// The registry and config tier.
+    pub options: Options,
+    /// Isolate memory and counters.
+    pub cache: TieredCache,
+    /// Scoped option maps.
+    pub maps: OptionMaps,
+    /// Project ownership records.
+    pub ownership: ProjectOwnership,
+    /// Last processed events per group hash (KV only).
+    pub last_events: LastEvents,
+    /// Lifecycles of maps and ownership, for the sync job.
+    pub kinds: KindPolicies,
+    /// Settings and config values that were bad and replaced by defaults.
+    pub problems: Vec<String>,
+}
+
+/// A key to refresh in the background after a stale answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refresh {
+    /// A registered option.
+    Option(String),
+    /// An option map.
+    Map(Scope),
+    /// A project's ownership record.
+    Ownership(Id),
+}
+
+impl Service {
+    /// Builds the state `settings` describe. Bad config values are not
+    /// errors: they are reported in `problems` and replaced by defaults.
+    ///
+    /// # Errors
+    /// `unavailable` only when the registry compiled into the build is
+    /// invalid (a build defect, caught by the tests).
+    pub fn new(settings: &Settings) -> Result<Service, Error> {
+        let registry = Registry::builtin()
+            .map_err(|e| Error::Unavailable(format!("the built-in registry is invalid: {e}")))?
+            .with_legacy_prefixes(parse_legacy_prefixes(&settings.legacy_prefixes));
+        let (config, config_problems) = ConfigValues::parse(&settings.options_config, &registry);
+        let mut problems = settings.problems.clone();
+        problems.extend(config_problems.into_iter().map(|p| p.to_string()));
+        let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs)
+            .with_timeouts(settings.timeouts)
+            .with_throttle(settings.throttle);
+        Ok(Service {
+            options: Options::new(registry, config),
+            cache,
+            maps: OptionMaps::new(settings.map_policy),
+            ownership: ProjectOwnership::new(settings.ownership_policy),
+            last_events: LastEvents::new(settings.last_event_expiration_secs),
+            kinds: KindPolicies { maps: settings.map_policy, ownership: settings.ownership_policy },
+            problems,
+        })
+    }
+
+    /// Refreshes one key from the origin after a stale answer; `true` when
+    /// the caches took a newer value.
+    pub async fn revalidate<K, O, C>(&self, io: &Io<'_, K, O, C>, what: &Refresh) -> bool
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        match what {
+            Refresh::Option(name) => self.options.revalidate(&self.cache, io, name).await,
+            Refresh::Map(scope) => self.maps.revalidate(&self.cache, io, scope).await,
+            Refresh::Ownership(project) => self.ownership.revalidate(&self.cache, io, *project).await,
+        }
+    }
+
+    /// Re-writes into KV what the origin changed in the last
+    /// `SYNC_WINDOW_SECS` (the cron trigger and `POST /v1/admin/sync`).
+    ///
+    /// # Errors
+    /// As `sync::sync`: the origin could not list its changes.
+    pub async fn sync<K, O, C>(&self, io: &Io<'_, K, O, C>) -> Result<SyncReport, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let since = (io.clock.now_ms() / 1000).saturating_sub(SYNC_WINDOW_SECS);
+        sync::sync(&self.options, &self.kinds, &self.cache, io, since).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::core::key::CacheKey;
+    use crate::tiers::fake::FakeTiers;
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        Settings::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn bad_config_values_are_reported_not_fatal() {
+        let service = Service::new(&settings(&[("OPTIONS_CONFIG", r#"{"mail.port": "not a number"}"#)]));
+        let service = service.expect("the built-in registry is valid");
+        assert!(service.problems.iter().any(|p| p.contains("mail.port")), "{:?}", service.problems);
+    }
+
+    #[test]
+    fn legacy_prefixes_from_settings_become_untyped_options() {
+        let service = Service::new(&settings(&[("LEGACY_PREFIXES", "legacy.")])).expect("valid registry");
+        assert!(service.options.stored_spec("legacy.anything").is_some());
+        assert!(service.options.stored_spec("other.anything").is_none());
+    }
+
+    #[test]
+    fn sync_rewrites_what_the_origin_changed_within_the_window() {
+        let world = FakeTiers::at(10_000_000);
+        world.origin.now_secs.set(10_000);
+        let service = Service::new(&settings(&[])).expect("valid registry");
+        world.origin.store("mail.host", serde_json::json!("smtp.example.com"));
+        let report = block_on(service.sync(&world.io())).expect("origin lists its changes");
+        assert_eq!(report.options, 1);
+        let key = CacheKey::option("mail.host");
+        assert!(world.kv.data.borrow().contains_key(key.as_str()), "KV holds the synced value");
+    }
+}

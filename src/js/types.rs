@@ -1,0 +1,232 @@
+//! The package's TypeScript types: written by hand (wasm-bindgen alone
+//! would give `any` everywhere) and attached to the methods of `Store`
+//! through the opaque extern types below.
+//!
+//! Answers follow one rule: top-level keys are camelCase, nested data
+//! (option values, map values, the ownership `schema`, matched `rules`)
+//! is exactly as API.md shows it.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** The methods of a Workers KV binding this package uses. */
+export interface KvLike {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<unknown>;
+  delete(key: string): Promise<unknown>;
+}
+
+/** How to build a `Store`. */
+export interface StoreConfig {
+  /** A Workers KV namespace binding (`env.CACHE`), or an object with the same methods. */
+  kv: KvLike;
+  /** The origin API: base URL (no trailing slash needed), bearer token, hard timeout (default 5000 ms). */
+  origin: { url: string; token: string; timeoutMs?: number };
+  /** Config-tier values by option name (the Worker's `OPTIONS_CONFIG`), or its JSON text. */
+  config?: Record<string, unknown> | string;
+  /** Name prefixes accepted as untyped options with default "" (the Worker's `LEGACY_PREFIXES`). */
+  legacyPrefixes?: string[] | string;
+  /**
+   * Other Worker settings by var name (README "Settings"), e.g.
+   * `{ ORIGIN_SOFT_TIMEOUT_MS: 250, KV_EXPIRATION_SECS: 3600, MEMORY_MAX_ENTRIES: 10000, MAP_TTL_SECS: 10 }`.
+   */
+  settings?: Record<string, string | number>;
+}
+
+/** Which tier answered. */
+export type Source = "local" | "kv" | "origin" | "stale" | "config" | "default";
+
+/** Anything with `waitUntil` (a Worker's `ctx`), for background refreshes. */
+export interface WaitUntil { waitUntil(promise: Promise<unknown>): void }
+
+/** The answer to `getOption`. */
+export interface OptionRead {
+  name: string;
+  value: unknown;
+  source: Source;
+  /** The stores could not be asked: `value` is the config/default and may not be current. */
+  degraded: boolean;
+  /** Which tier answered the store lookup, when one did. */
+  lookup?: Source;
+  /** The origin version of a stored value. */
+  version?: number;
+}
+
+/** The answer to `setOption`. */
+export interface OptionSet { name: string; value: unknown; version: number; cacheUpdated: boolean }
+
+/** The answer to `deleteOption`. */
+export interface OptionDelete { name: string; version: number; cacheUpdated: boolean }
+
+/** The type of a registered option. */
+export type ValueType = "string" | "int" | "float" | "bool" | "sequence" | "mapping" | "any";
+
+/** A flag of a registered option. */
+export type OptionFlag = "immutable" | "nostore" | "storeonly" | "credential";
+
+/** One registered option, as `listOptions` gives it (credential defaults included: the caller is trusted code). */
+export interface OptionInfo {
+  name: string;
+  type: ValueType;
+  default: unknown;
+  flags: OptionFlag[];
+  /** Seconds a value stays fresh in isolate memory. */
+  ttl: number;
+  /** Seconds past `ttl` a value may still be served when the stores fail. */
+  grace: number;
+  staleWhileRevalidate: boolean;
+  description: string;
+}
+
+/** A positive integer id; a decimal string for ids beyond `Number.MAX_SAFE_INTEGER`. */
+export type Id = number | string;
+
+/** Which option map: an organization's, a project's, or a user's (alone, in a project, or in an organization). */
+export type Scope =
+  | { organization: Id; project?: never; user?: never }
+  | { project: Id; organization?: never; user?: never }
+  | { user: Id; project?: Id; organization?: never }
+  | { user: Id; organization: Id; project?: never };
+
+/** The answer to `getMap`: every key set in the scope. */
+export interface MapRead { values: Record<string, unknown>; source: Source; version: number }
+
+/** The answer to `getMapKey` (`value: null` when the key is unset). */
+export interface MapKeyRead { key: string; value: unknown; source: Source; version: number }
+
+/** The answer to `setMapKey`. */
+export interface MapKeySet { key: string; value: unknown; version: number; cacheUpdated: boolean }
+
+/** The answer to `deleteMapKey`. */
+export interface MapKeyDelete { key: string; version: number; cacheUpdated: boolean }
+
+/** An owner: a team (`#slug`, identifier without `#`) or a user (email). */
+export interface Owner { type: "team" | "user"; identifier: string }
+
+/** One parsed rule, as in the API's ownership schema. */
+export interface OwnershipRule {
+  matcher: { type: "path" | "url" | "module" | `tags.${string}`; pattern: string };
+  owners: Owner[];
+}
+
+/** A project's ownership record. */
+export interface OwnershipRecord {
+  /** The rules text as written. */
+  raw: string;
+  /** The parsed rules; `null` when the stored text does not parse (see `schemaError`). */
+  schema: { $version: number; rules: OwnershipRule[] } | null;
+  schemaError?: string;
+  fallthrough: boolean;
+  autoAssignment: boolean;
+  isActive: boolean;
+  version: number;
+  /** Unix seconds of the last write, as the origin reports it. */
+  updatedAt: number | null;
+}
+
+/** What `putOwnership` takes (the flags default to fallthrough on, auto-assignment off, active). */
+export interface OwnershipInput { raw: string; fallthrough?: boolean; autoAssignment?: boolean; isActive?: boolean }
+
+/** The answer to `getOwnership` (`ownership: null`: the project has none). */
+export interface OwnershipRead { ownership: OwnershipRecord | null; source: Source }
+
+/** The answer to `putOwnership`. */
+export interface OwnershipWrite extends OwnershipRecord { cacheUpdated: boolean }
+
+/** The answer to `owners`: who owns an event under the project's rules. */
+export interface OwnersAnswer {
+  /** Owners of every matching rule in rule order, deduplicated; `"everyone"` when nothing matched and fallthrough is on. */
+  owners: Owner[] | "everyone";
+  /** The matching rules, in rule order. */
+  rules: OwnershipRule[];
+  /** The first owner of the last matching rule, when auto-assignment is on. */
+  autoAssign: Owner | null;
+  /** The tier that answered for the rules. */
+  source: Source;
+}
+
+/** The answer to `lastProcessed`: event ids aligned with the hash ids asked for, `null` for unknown. */
+export interface LastProcessed { eventIds: (string | null)[] }
+
+/** The answer to `sync`: entries re-written into KV, by kind. */
+export interface SyncReport { synced: number; options: number; maps: number; ownership: number; failed: number }
+
+/** This store's counters (the Worker's `/v1/stats`, in camelCase). */
+export interface StoreStats {
+  hitsLocal: number; hitsKv: number; hitsOrigin: number; staleServed: number; misses: number;
+  negativeHits: number; degraded: number; originErrors: number; kvErrors: number; kvWriteErrors: number;
+  coalesced: number; throttled: number; softTimeouts: number; revalidated: number; inFlight: number;
+  breakerOpen: boolean; entries: number; bytes: number; maxEntries: number; maxBytes: number;
+}
+
+/** Errors thrown or rejected by `Store` are `Error`s with these codes (API.md). */
+export type ErrorCode =
+  | "invalid_body" | "invalid_type" | "invalid_scope" | "invalid_rules" | "invalid_id" | "too_large"
+  | "immutable" | "nostore" | "unknown_option" | "origin_error" | "unavailable" | "origin_timeout";
+export interface StoreError extends Error { code: ErrorCode; status: number }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `StoreConfig`.
+    #[wasm_bindgen(typescript_type = "StoreConfig")]
+    pub type StoreConfig;
+    /// An optional Worker `ctx`.
+    #[wasm_bindgen(typescript_type = "WaitUntil | undefined")]
+    pub type MaybeWaitUntil;
+    /// `Scope`.
+    #[wasm_bindgen(typescript_type = "Scope")]
+    pub type ScopeArg;
+    /// `OwnershipInput`.
+    #[wasm_bindgen(typescript_type = "OwnershipInput")]
+    pub type OwnershipInputArg;
+    /// `Promise<OptionRead>`.
+    #[wasm_bindgen(typescript_type = "Promise<OptionRead>")]
+    pub type OptionReadPromise;
+    /// `Promise<OptionSet>`.
+    #[wasm_bindgen(typescript_type = "Promise<OptionSet>")]
+    pub type OptionSetPromise;
+    /// `Promise<OptionDelete>`.
+    #[wasm_bindgen(typescript_type = "Promise<OptionDelete>")]
+    pub type OptionDeletePromise;
+    /// `OptionInfo[]`.
+    #[wasm_bindgen(typescript_type = "OptionInfo[]")]
+    pub type OptionInfoList;
+    /// `Promise<MapRead>`.
+    #[wasm_bindgen(typescript_type = "Promise<MapRead>")]
+    pub type MapReadPromise;
+    /// `Promise<MapKeyRead>`.
+    #[wasm_bindgen(typescript_type = "Promise<MapKeyRead>")]
+    pub type MapKeyReadPromise;
+    /// `Promise<MapKeySet>`.
+    #[wasm_bindgen(typescript_type = "Promise<MapKeySet>")]
+    pub type MapKeySetPromise;
+    /// `Promise<MapKeyDelete>`.
+    #[wasm_bindgen(typescript_type = "Promise<MapKeyDelete>")]
+    pub type MapKeyDeletePromise;
+    /// `Promise<OwnershipRead>`.
+    #[wasm_bindgen(typescript_type = "Promise<OwnershipRead>")]
+    pub type OwnershipReadPromise;
+    /// `Promise<OwnershipWrite>`.
+    #[wasm_bindgen(typescript_type = "Promise<OwnershipWrite>")]
+    pub type OwnershipWritePromise;
+    /// `Promise<{ cacheUpdated: boolean }>`.
+    #[wasm_bindgen(typescript_type = "Promise<{ cacheUpdated: boolean }>")]
+    pub type OwnershipDeletePromise;
+    /// `Promise<OwnersAnswer>`.
+    #[wasm_bindgen(typescript_type = "Promise<OwnersAnswer>")]
+    pub type OwnersPromise;
+    /// `Promise<{ recorded: number }>`.
+    #[wasm_bindgen(typescript_type = "Promise<{ recorded: number }>")]
+    pub type RecordedPromise;
+    /// `Promise<LastProcessed>`.
+    #[wasm_bindgen(typescript_type = "Promise<LastProcessed>")]
+    pub type LastProcessedPromise;
+    /// `Promise<SyncReport>`.
+    #[wasm_bindgen(typescript_type = "Promise<SyncReport>")]
+    pub type SyncPromise;
+    /// `StoreStats`.
+    #[wasm_bindgen(typescript_type = "StoreStats")]
+    pub type StoreStats;
+}

@@ -60,16 +60,23 @@ impl Service {
     /// `unavailable` only when the registry compiled into the build is
     /// invalid (a build defect, caught by the tests).
     pub fn new(settings: &Settings) -> Result<Service, Error> {
-        let registry = Registry::builtin()
-            .map_err(|e| Error::Unavailable(format!("the built-in registry is invalid: {e}")))?
-            .with_legacy_prefixes(parse_legacy_prefixes(&settings.legacy_prefixes));
+        let registry =
+            Registry::builtin().map_err(|e| Error::Unavailable(format!("the built-in registry is invalid: {e}")))?;
+        Ok(Service::with_registry(settings, registry))
+    }
+
+    /// Builds the state `settings` describe over `registry` instead of the
+    /// built-in one (the npm package's `registry` option). The settings'
+    /// legacy prefixes are added to it.
+    pub fn with_registry(settings: &Settings, registry: Registry) -> Service {
+        let registry = registry.with_legacy_prefixes(parse_legacy_prefixes(&settings.legacy_prefixes));
         let (config, config_problems) = ConfigValues::parse(&settings.options_config, &registry);
         let mut problems = settings.problems.clone();
         problems.extend(config_problems.into_iter().map(|p| p.to_string()));
         let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs)
             .with_timeouts(settings.timeouts)
             .with_throttle(settings.throttle);
-        Ok(Service {
+        Service {
             options: Options::new(registry, config),
             cache,
             maps: OptionMaps::new(settings.map_policy),
@@ -77,7 +84,7 @@ impl Service {
             last_events: LastEvents::new(settings.last_event_expiration_secs),
             kinds: KindPolicies { maps: settings.map_policy, ownership: settings.ownership_policy },
             problems,
-        })
+        }
     }
 
     /// Refreshes one key from the origin after a stale answer; `true` when
@@ -135,6 +142,17 @@ mod tests {
         let service = Service::new(&settings(&[("LEGACY_PREFIXES", "legacy.")])).expect("valid registry");
         assert!(service.options.stored_spec("legacy.anything").is_some());
         assert!(service.options.stored_spec("other.anything").is_none());
+    }
+
+    #[test]
+    fn a_given_registry_replaces_the_builtin_one_and_keeps_legacy_prefixes() {
+        let registry =
+            Registry::from_json(r#"{"options": [{"name": "app.colour", "type": "string", "default": "red"}]}"#)
+                .expect("a valid registry");
+        let service = Service::with_registry(&settings(&[("LEGACY_PREFIXES", "old.")]), registry);
+        assert!(service.options.stored_spec("app.colour").is_some());
+        assert!(service.options.stored_spec("mail.host").is_none(), "the built-in options are gone");
+        assert!(service.options.stored_spec("old.x").is_some());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! A `Store`'s configuration from JS: `{ kv, origin: { url, token,
-//! timeoutMs? }, config?, legacyPrefixes?, settings? }`, turned into the
+//! timeoutMs? }, registry?, config?, legacyPrefixes?, limits?, settings? }`, turned into the
 //! Worker's own vars so one parser (`core::settings`) gives both front ends
 //! the same defaults and the same validation.
 
@@ -15,6 +15,7 @@ use super::kv::JsKv;
 use super::origin::OriginConfig;
 use super::Inner;
 use crate::core::error::Error;
+use crate::core::registry::Registry;
 use crate::core::service::Service;
 use crate::core::settings::Settings;
 
@@ -67,6 +68,15 @@ pub fn build(config: &JsValue) -> Result<Inner, Error> {
         let text = js_sys::JSON::stringify(&options_config).map_err(|_| bad("`config` is not JSON-serialisable"))?;
         vars.insert("OPTIONS_CONFIG".into(), String::from(text));
     }
+    let limits = prop(config, "limits");
+    for (field, var) in [("maxEntries", "MEMORY_MAX_ENTRIES"), ("maxBytes", "MEMORY_MAX_BYTES")] {
+        let value = prop(&limits, field);
+        if let Some(n) = value.as_f64() {
+            vars.insert(var.into(), n.to_string());
+        } else if !value.is_undefined() && !value.is_null() {
+            return Err(bad(&format!("`limits.{field}` must be a number")));
+        }
+    }
     let prefixes = prop(config, "legacyPrefixes");
     if let Some(text) = prefixes.as_string() {
         vars.insert("LEGACY_PREFIXES".into(), text);
@@ -78,7 +88,10 @@ pub fn build(config: &JsValue) -> Result<Inner, Error> {
     // The Worker's own settings parser: the same defaults and the same
     // validation; the read/admin tokens it also reads are unused here.
     let settings = Settings::from_vars(|name| vars.get(name).cloned());
-    let mut service = Service::new(&settings)?;
+    let mut service = match registry(config)? {
+        Some(registry) => Service::with_registry(&settings, registry),
+        None => Service::new(&settings)?,
+    };
     service.problems.retain(|p| !p.contains("READ_TOKEN equals ADMIN_TOKEN"));
     Ok(Inner {
         service,
@@ -90,4 +103,22 @@ pub fn build(config: &JsValue) -> Result<Inner, Error> {
         }),
         clock: JsClock,
     })
+}
+
+/// The `registry` option: a registry document (object or JSON text, the
+/// format of the repository's `registry.json`) replacing the built-in one.
+fn registry(config: &JsValue) -> Result<Option<Registry>, Error> {
+    let given = prop(config, "registry");
+    let text = if given.is_undefined() || given.is_null() {
+        return Ok(None);
+    } else if let Some(text) = given.as_string() {
+        text
+    } else if given.is_object() {
+        let text = js_sys::JSON::stringify(&given)
+            .map_err(|_| Error::InvalidBody("Store config: `registry` is not JSON-serialisable".into()))?;
+        String::from(text)
+    } else {
+        return Err(Error::InvalidBody("Store config: `registry` must be a registry document or its JSON text".into()));
+    };
+    Registry::from_json(&text).map(Some).map_err(|e| Error::InvalidBody(format!("Store config `registry`: {e}")))
 }

@@ -23,15 +23,39 @@ export interface StoreConfig {
   kv: KvLike;
   /** The origin API: base URL (no trailing slash needed), bearer token, hard timeout (default 5000 ms). */
   origin: { url: string; token: string; timeoutMs?: number };
+  /**
+   * Your own registry instead of the built-in one: a document in the format
+   * of the repository's `registry.json`, or its JSON text. An invalid one
+   * makes the constructor throw `invalid_body` naming the option at fault.
+   */
+  registry?: RegistryDocument | string;
   /** Config-tier values by option name (the Worker's `OPTIONS_CONFIG`), or its JSON text. */
   config?: Record<string, unknown> | string;
   /** Name prefixes accepted as untyped options with default "" (the Worker's `LEGACY_PREFIXES`). */
   legacyPrefixes?: string[] | string;
+  /** Bounds of isolate memory (least recently used entries are evicted first). */
+  limits?: { maxEntries?: number; maxBytes?: number };
   /**
    * Other Worker settings by var name (README "Settings"), e.g.
    * `{ ORIGIN_SOFT_TIMEOUT_MS: 250, KV_EXPIRATION_SECS: 3600, MEMORY_MAX_ENTRIES: 10000, MAP_TTL_SECS: 10 }`.
    */
   settings?: Record<string, string | number>;
+}
+
+/** A registry document (the format of `registry.json`). */
+export interface RegistryDocument {
+  /** Default ttl and grace, seconds (10 and 60 when absent). */
+  defaults?: { ttl?: number; grace?: number };
+  options: Array<{
+    name: string;
+    type: Exclude<ValueType, "any">;
+    default?: unknown;
+    flags?: OptionFlag[];
+    ttl?: number;
+    grace?: number;
+    stale_while_revalidate?: boolean;
+    description?: string;
+  }>;
 }
 
 /** Which tier answered. */
@@ -59,7 +83,7 @@ export interface OptionSet { name: string; value: unknown; version: number; cach
 /** The answer to `deleteOption`. */
 export interface OptionDelete { name: string; version: number; cacheUpdated: boolean }
 
-/** The type of a registered option. */
+/** The type of a registered option ("any": a legacy-prefixed name, untyped). */
 export type ValueType = "string" | "int" | "float" | "bool" | "sequence" | "mapping" | "any";
 
 /** A flag of a registered option. */

@@ -219,3 +219,41 @@ test('`import { Store } from "edge-options"` works with no init call (exports co
   const out = execFileSync(process.execPath, ["main.mjs"], { cwd: dir, encoding: "utf8" });
   assert.equal(out.trim(), "function function 0");
 });
+
+test("a registry of your own replaces the built-in one; a bad one is refused by the constructor", async () => {
+  const registry = {
+    defaults: { ttl: 30, grace: 300 },
+    options: [
+      { name: "app.colour", type: "string", default: "red", description: "Theme colour." },
+      { name: "app.api-key", type: "string", flags: ["credential"] },
+    ],
+  };
+  const store = storeOn(memoryKv(), origin, { registry });
+  assert.deepEqual(
+    store.listOptions().map((o) => [o.name, o.ttl, o.grace]),
+    [["app.api-key", 30, 300], ["app.colour", 30, 300]],
+  );
+  const colour = await store.getOption("app.colour");
+  assert.equal(colour.value, "red");
+  await rejectsWith(store.getOption("mail.host"), "unknown_option");
+  await store.setOption("app.colour", "blue");
+  assert.equal((await store.getOption("app.colour")).value, "blue");
+  assert.equal(storeOn(memoryKv(), origin, { registry: JSON.stringify(registry) }).listOptions().length, 2, "JSON text works too");
+
+  for (const bad of [{ options: [{ name: "x", type: "colour" }] }, "{not json", 42]) {
+    assert.throws(
+      () => storeOn(memoryKv(), origin, { registry: bad }),
+      (e) => e instanceof Error && e.code === "invalid_body" && /registry/.test(e.message),
+    );
+  }
+});
+
+test("limits bound isolate memory: the least recently used entries go first", async () => {
+  const store = storeOn(memoryKv(), origin, { limits: { maxEntries: 2 } });
+  for (const name of ["mail.host", "mail.port", "mail.from"]) await store.getOption(name);
+  const stats = store.stats();
+  assert.equal(stats.maxEntries, 2);
+  assert.ok(stats.entries <= 2, JSON.stringify(stats));
+  assert.equal((await store.getOption("mail.from")).lookup, "local", "the most recent entry stayed");
+  assert.throws(() => storeOn(memoryKv(), origin, { limits: { maxEntries: "many" } }), (e) => e.code === "invalid_body");
+});

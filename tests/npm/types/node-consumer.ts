@@ -49,3 +49,10 @@ async function main(): Promise<number> {
   return n + ttl + rules + recorded + synced;
 }
 void main;
+const custom = new Store({
+  kv,
+  origin: { url: "http://127.0.0.1:8788", token: "t" },
+  registry: { defaults: { ttl: 5 }, options: [{ name: "app.colour", type: "string", default: "red", flags: ["credential"] }] },
+  limits: { maxEntries: 1000, maxBytes: 1 << 20 },
+});
+void custom;

@@ -108,9 +108,10 @@ impl<V: Weigh> MemoryCache<V> {
                 return Lookup::Miss;
             }
         };
-        self.by_use.remove(&entry.used);
+        // Move the key's recency slot, reusing its key (no allocation per hit).
+        let held = self.by_use.remove(&entry.used).unwrap_or_else(|| key.clone());
         entry.used = seq;
-        self.by_use.insert(seq, key.clone());
+        self.by_use.insert(seq, held);
         lookup
     }
 

@@ -1,0 +1,65 @@
+//! `bench-core [--quick]`: native micro-benchmarks of the core, one JSON
+//! object on stdout (bench/run collects it).
+//!
+//! - `hit_ns`: ns per `Options::get` on a fresh isolate-memory hit, small
+//!   and large value, and the `HashMap` get + clone floor, as the median and
+//!   spread (min, max) of repeated rounds.
+//! - `memory`: heap bytes per cached small option (counting allocator), and
+//!   what 100,000 keys leave in isolate memory under the default bounds.
+
+use std::time::Instant;
+
+use edge_options::core::memory::Limits;
+use edge_options_bench::{fill, FloorBench, HitBench, Size};
+use serde_json::{json, Value};
+
+/// Median, min and max of `rounds` timings of `run(iters)`, in ns per iteration.
+fn rounds(rounds: usize, iters: u64, mut run: impl FnMut(u64) -> u64) -> Value {
+    run(iters / 10 + 1); // warm-up
+    let mut ns: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(run(iters));
+            started.elapsed().as_nanos() as f64 / iters as f64
+        })
+        .collect();
+    ns.sort_by(f64::total_cmp);
+    json!({ "median": ns[ns.len() / 2], "min": ns[0], "max": ns[ns.len() - 1], "rounds": rounds, "iters": iters })
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (n_rounds, iters) = if quick { (5, 200_000) } else { (11, 1_000_000) };
+    let mut hit = serde_json::Map::new();
+    for (label, size, iters) in [("small", Size::Small, iters), ("large", Size::Large, iters / 10)] {
+        let bench = HitBench::new(size);
+        hit.insert(format!("core_{label}"), rounds(n_rounds, iters, |n| bench.run(n)));
+        let floor = FloorBench::new(size);
+        hit.insert(format!("hashmap_clone_{label}"), rounds(n_rounds, iters, |n| floor.run(n)));
+    }
+
+    let unbounded = Limits { max_entries: usize::MAX, max_bytes: usize::MAX };
+    let per_entry = fill(100_000, unbounded, 0);
+    let bounded = fill(100_000, Limits::default(), 1);
+    let describe = |f: edge_options_bench::Filled| {
+        json!({
+            "keys": f.keys,
+            "entries": f.entries,
+            "accounted_bytes": f.accounted_bytes,
+            "heap_bytes": f.heap_bytes,
+            "heap_bytes_per_entry": f.heap_bytes as f64 / f.entries.max(1) as f64,
+            "accounted_bytes_per_entry": f.accounted_bytes as f64 / f.entries.max(1) as f64,
+        })
+    };
+    let out = json!({
+        "runtime": "native",
+        "hit_ns": hit,
+        "memory": {
+            "unbounded_same_ms": describe(per_entry),
+            "default_limits": describe(bounded),
+            "default_max_entries": Limits::default().max_entries,
+            "default_max_bytes": Limits::default().max_bytes,
+        }
+    });
+    println!("{out}");
+}

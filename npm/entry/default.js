@@ -4,4 +4,4 @@ import init from "./edge_options.js";
 
 await init({ module_or_path: new URL("./edge_options_bg.wasm", import.meta.url) });
 
-export { Store } from "./edge_options.js";
+export { Store } from "./hot.js";

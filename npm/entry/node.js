@@ -5,4 +5,4 @@ import { initSync } from "./edge_options.js";
 
 initSync({ module: readFileSync(new URL("./edge_options_bg.wasm", import.meta.url)) });
 
-export { Store } from "./edge_options.js";
+export { Store } from "./hot.js";

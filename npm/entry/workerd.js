@@ -5,4 +5,4 @@ import { initSync } from "./edge_options.js";
 
 initSync({ module: wasm });
 
-export { Store } from "./edge_options.js";
+export { Store } from "./hot.js";

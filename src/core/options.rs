@@ -93,11 +93,10 @@ impl Options {
         O: DurableStore,
         C: Clock,
     {
-        let spec = self.registry.lookup(name)?;
+        let (spec, key) = self.registry.lookup_keyed(name)?;
         if spec.flags.contains(Flags::NOSTORE) {
             return Ok(self.fallback(&spec, None, false));
         }
-        let key = CacheKey::option(&spec.name);
         let read = cache.read(&key, spec.policy, io.kv, io.clock, || io.origin.get_option(&spec.name)).await;
         match read {
             Ok(read) => match read.entry.value() {

@@ -43,6 +43,7 @@ use serde_json::{Map, Value};
 
 use super::error::Error;
 use super::flags::{Flags, UnknownFlag};
+use super::key::CacheKey;
 use super::lifecycle::Policy;
 use super::value_type::ValueType;
 
@@ -199,9 +200,17 @@ pub enum RegistryError {
 /// The declared options, by name, and the legacy prefixes accepted besides.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Registry {
-    specs: BTreeMap<String, OptionSpec>,
+    specs: BTreeMap<String, Registered>,
     legacy_prefixes: Vec<String>,
     defaults: Policy,
+}
+
+/// A registered option with its cache key, built once at registration so a
+/// read does not format (and allocate) the key again every time.
+#[derive(Debug, Clone, PartialEq)]
+struct Registered {
+    spec: OptionSpec,
+    key: CacheKey,
 }
 
 impl Registry {
@@ -299,18 +308,30 @@ impl Registry {
     ///
     /// [`Error::UnknownOption`] for any other name.
     pub fn lookup(&self, name: &str) -> Result<Cow<'_, OptionSpec>, Error> {
-        if let Some(spec) = self.specs.get(name) {
-            return Ok(Cow::Borrowed(spec));
+        self.lookup_keyed(name).map(|(spec, _)| spec)
+    }
+
+    /// [`Registry::lookup`] with the option's cache key
+    /// ([`CacheKey::option`] of its name): borrowed for a registered option,
+    /// whose key was built when it was registered, so the read path of a
+    /// registered option formats no key; built for a legacy name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownOption`], as [`Registry::lookup`].
+    pub fn lookup_keyed(&self, name: &str) -> Result<(Cow<'_, OptionSpec>, Cow<'_, CacheKey>), Error> {
+        if let Some(registered) = self.specs.get(name) {
+            return Ok((Cow::Borrowed(&registered.spec), Cow::Borrowed(&registered.key)));
         }
         if self.is_legacy(name) {
-            return Ok(Cow::Owned(OptionSpec::legacy(name)));
+            return Ok((Cow::Owned(OptionSpec::legacy(name)), Cow::Owned(CacheKey::option(name))));
         }
         Err(Error::UnknownOption(name.to_owned()))
     }
 
     /// The registered spec for `name`, ignoring legacy prefixes.
     pub fn get(&self, name: &str) -> Option<&OptionSpec> {
-        self.specs.get(name)
+        self.specs.get(name).map(|registered| &registered.spec)
     }
 
     /// Whether `name` is unregistered but under a legacy prefix.
@@ -320,7 +341,7 @@ impl Registry {
 
     /// The registered options in alphabetical order of name.
     pub fn iter(&self) -> impl Iterator<Item = &OptionSpec> + '_ {
-        self.specs.values()
+        self.specs.values().map(|registered| &registered.spec)
     }
 
     /// How many options are registered (legacy names not counted).
@@ -354,7 +375,8 @@ impl Registry {
         if self.specs.contains_key(&spec.name) {
             return Err(RegistryError::Duplicate(spec.name));
         }
-        self.specs.insert(spec.name.clone(), spec);
+        let key = CacheKey::option(&spec.name);
+        self.specs.insert(spec.name.clone(), Registered { spec, key });
         Ok(())
     }
 }
@@ -709,6 +731,20 @@ mod tests {
         assert!(r.is_legacy("sentry:foo"));
         assert!(spec.check(&json!({"anything": [1]})).is_ok());
         assert!(spec.check(&Value::Null).is_err());
+    }
+
+    #[test]
+    fn registered_options_lend_the_cache_key_built_at_registration_and_legacy_names_build_theirs() {
+        let r = registry(json!([{"name": "mail.host", "default": "localhost"}]))
+            .unwrap()
+            .with_legacy_prefixes(["sentry:".to_owned()]);
+        let (spec, key) = r.lookup_keyed("mail.host").unwrap();
+        assert!(matches!((&spec, &key), (Cow::Borrowed(_), Cow::Borrowed(_))), "nothing built per lookup");
+        assert_eq!(*key, CacheKey::option("mail.host"));
+        let (spec, key) = r.lookup_keyed("sentry:foo").unwrap();
+        assert_eq!(spec.name, "sentry:foo");
+        assert_eq!(*key, CacheKey::option("sentry:foo"));
+        assert!(matches!(r.lookup_keyed("nope"), Err(Error::UnknownOption(name)) if name == "nope"));
     }
 
     #[test]

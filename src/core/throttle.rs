@@ -122,8 +122,15 @@ impl Throttle {
     pub fn failed(&self, key: &CacheKey, now: Millis) {
         let config = self.config;
         let mut state = self.state.borrow_mut();
-        if state.keys.len() >= MAX_KEYS {
+        if state.keys.len() >= MAX_KEYS && !state.keys.contains_key(key) {
             state.keys.retain(|_, b| b.until > now);
+            // Still crowded with live backoffs (many keys failing within one
+            // window): forget them rather than grow without bound. Their keys
+            // may be retried early; the breaker still guards the origin, and
+            // clearing at half keeps the rescans rare.
+            if state.keys.len() >= MAX_KEYS / 2 {
+                state.keys.clear();
+            }
         }
         let delay = match state.keys.get(key) {
             Some(b) => b.delay.saturating_mul(2).min(config.backoff_max_ms),
@@ -148,6 +155,17 @@ mod tests {
 
     fn key(n: u32) -> CacheKey {
         CacheKey::option(&format!("k{n}"))
+    }
+
+    #[test]
+    fn backoffs_stay_bounded_when_more_keys_than_the_bound_fail_in_one_window() {
+        let t = Throttle::new(ThrottleConfig { breaker_threshold: u32::MAX, ..ThrottleConfig::default() });
+        for n in 0..(MAX_KEYS as u32 * 3 / 2) {
+            t.failed(&key(n), 0);
+            assert!(t.state.borrow().keys.len() <= MAX_KEYS, "bounded after {n} failures");
+        }
+        let last = key(MAX_KEYS as u32 * 3 / 2 - 1);
+        assert_eq!(t.gate(&last, 1), Gate::KeyBackoff(1_000), "the latest failure still backs off");
     }
 
     #[test]

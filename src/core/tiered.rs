@@ -41,7 +41,8 @@ pub const KV_MIN_EXPIRATION_SECS: u64 = 60;
 /// KV takes at most one write per second per key.
 const KV_WRITE_INTERVAL_MS: Millis = 1_000;
 
-/// Most keys remembered for KV write debouncing.
+/// Most keys remembered for KV write debouncing: a hard bound, however many
+/// distinct keys are written within one second (see `make_room`).
 const KV_WRITES_REMEMBERED: usize = 10_000;
 
 /// How long waits and fetches may take.
@@ -147,6 +148,13 @@ impl TieredCache {
     pub fn with_throttle(mut self, config: ThrottleConfig) -> Self {
         self.throttle = Throttle::new(config);
         self
+    }
+
+    /// When the isolate-memory entry of `key` stops being fresh, if it is
+    /// fresh at `now` (a peek: no counters, no recency). Lets the npm
+    /// package serve a fresh answer from JS without crossing into wasm.
+    pub fn fresh_until(&self, key: &CacheKey, now: Millis) -> Option<Millis> {
+        self.memory.borrow().fresh_until(key, now)
     }
 
     /// Reads `key` through the tiers; `fetch` asks the origin (404 = absent).
@@ -450,8 +458,8 @@ impl TieredCache {
     async fn put_kv<K: NetworkCache>(&self, key: &CacheKey, entry: &Versioned, kv: &K, now: Millis) -> bool {
         {
             let mut writes = self.kv_writes.borrow_mut();
-            if writes.len() >= KV_WRITES_REMEMBERED {
-                writes.retain(|_, at| now.saturating_sub(*at) < KV_WRITE_INTERVAL_MS);
+            if writes.len() >= KV_WRITES_REMEMBERED && !writes.contains_key(key.as_str()) {
+                make_room(&mut writes, now);
             }
             writes.insert(key.as_str().to_string(), now);
         }
@@ -468,6 +476,22 @@ impl TieredCache {
         if entry.slot == Slot::Absent {
             self.stats.bump(Counter::NegativeHit);
         }
+    }
+}
+
+/// Makes room in the KV write debouncing map: forgets the writes older than
+/// the debouncing interval and then, if more than half the bound is still
+/// recent (a burst of distinct keys within one second), every write.
+///
+/// Forgetting only loses precision: at worst one extra KV write of a key
+/// (which KV may refuse with a 429; a read never fails on it). Leaving at
+/// most half the bound means at least half the bound of inserts before the
+/// next scan, so the scan costs O(1) per write amortized, where pruning only
+/// the old writes left a full map rescanned on every insert.
+fn make_room(writes: &mut HashMap<String, Millis>, now: Millis) {
+    writes.retain(|_, at| now.saturating_sub(*at) < KV_WRITE_INTERVAL_MS);
+    if writes.len() > KV_WRITES_REMEMBERED / 2 {
+        writes.clear();
     }
 }
 

@@ -23,6 +23,16 @@ pub fn set(obj: &Object, name: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(name), value);
 }
 
+/// Sets a non-enumerable, read-only `obj[name] = value` on an object this
+/// package created: readable by the package's own JS, invisible to
+/// `JSON.stringify`, spreading and deep-equality checks.
+pub fn define_hidden(obj: &JsValue, name: &str, value: &JsValue) {
+    let Some(obj) = obj.dyn_ref::<Object>() else { return };
+    let descriptor = Object::new();
+    set(&descriptor, "value", value);
+    let _ = Reflect::define_property(obj, &JsValue::from_str(name), &descriptor);
+}
+
 /// The method `name` of `obj`, if it is a function.
 pub fn method(obj: &JsValue, name: &str) -> Option<Function> {
     prop(obj, name).dyn_into::<Function>().ok()

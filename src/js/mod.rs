@@ -117,20 +117,38 @@ impl Store {
     /// Resolves an option: `{ name, value, source, degraded, lookup?, version? }`.
     /// Rejects only for unknown or non-string names. Pass a Worker's `ctx` so a stale
     /// answer's background refresh runs under `ctx.waitUntil`.
+    ///
+    /// An answer backed by a fresh isolate-memory entry also carries a
+    /// non-enumerable `freshUntil` (ms since the epoch), taken in the same
+    /// synchronous step as the answer: the package's entry (`hot.js`) keeps
+    /// the answer until then and serves it without crossing into wasm.
     #[wasm_bindgen(js_name = getOption)]
     pub fn get_option(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         ctx: Option<MaybeWaitUntil>,
     ) -> OptionReadPromise {
-        self.spawn(|call| async move {
-            let name = convert::text(&name, "an option name")?;
-            let answer = call.service.options.get(&call.service.cache, &call.io(), &name).await?;
+        let call = self.call();
+        let promise = future_to_promise(async move {
+            let name = convert::text(&name, "an option name").map_err(|e| js_error(&e))?;
+            let answer =
+                call.service.options.get(&call.service.cache, &call.io(), &name).await.map_err(|e| js_error(&e))?;
+            let fresh_until = match (answer.lookup, call.service.options.registry().lookup_keyed(&answer.name)) {
+                (Some(_), Ok((_, key))) if !answer.degraded => {
+                    call.service.cache.fresh_until(&key, call.clock.now_ms())
+                }
+                _ => None,
+            };
             if answer.refresh {
                 call.refresh_later(Refresh::Option(answer.name.clone()), ctx);
             }
-            Ok(option_json(&answer))
-        })
+            let js = to_js(&option_json(&answer))?;
+            if let Some(until) = fresh_until {
+                interop::define_hidden(&js, "freshUntil", &JsValue::from_f64(until as f64));
+            }
+            Ok(js)
+        });
+        promise.unchecked_into()
     }
 
     /// Stores `value` (origin first, then memory and KV):
@@ -390,6 +408,11 @@ impl Store {
 }
 
 impl Store {
+    /// A call on this store, with an origin client of its own.
+    fn call(&self) -> Call {
+        Call { inner: Rc::clone(&self.inner), origin: JsOrigin::new(Rc::clone(&self.inner.origin)) }
+    }
+
     /// Runs `work` on this store's state as a JS promise: an `Err` becomes
     /// a rejection with an `Error` whose `code` is API.md's.
     fn spawn<F, Fut, T>(&self, work: F) -> T
@@ -398,8 +421,7 @@ impl Store {
         Fut: Future<Output = Result<Value, Error>> + 'static,
         T: JsCast,
     {
-        let call = Call { inner: Rc::clone(&self.inner), origin: JsOrigin::new(Rc::clone(&self.inner.origin)) };
-        let running = work(call);
+        let running = work(self.call());
         let promise = future_to_promise(async move {
             let answer = running.await.map_err(|e| js_error(&e))?;
             to_js(&answer)

@@ -176,9 +176,33 @@ export interface LastProcessed { eventIds: (string | null)[] }
 /** The answer to `sync`: entries re-written into KV, by kind. */
 export interface SyncReport { synced: number; options: number; maps: number; ownership: number; failed: number }
 
+/** Synchronous option reads at one moment (see `Store.reader`). */
+export interface OptionReader {
+  /** The answer if isolate memory holds `name` fresh at the reader's moment, else `undefined` (then `await getOption`). */
+  get(name: string): Readonly<OptionRead> | undefined;
+}
+
+/** The synchronous fast path, added by the package's entry over the wasm class. */
+export interface Store {
+  /**
+   * The answer for `name` if this store's isolate memory holds it fresh now,
+   * without crossing into wasm (a frozen object, the same for every caller);
+   * `undefined` otherwise: then `await getOption(name)`, which asks the tiers.
+   */
+  peekOption(name: string): Readonly<OptionRead> | undefined;
+  /**
+   * A reader for one moment (default: now), e.g. one per request: its `get`
+   * is `peekOption` without reading the clock on every call.
+   */
+  reader(now?: number): OptionReader;
+}
+
 /** This store's counters (the Worker's `/v1/stats`, in camelCase). */
 export interface StoreStats {
-  hitsLocal: number; hitsKv: number; hitsOrigin: number; staleServed: number; misses: number;
+  /** Memory hits, including `hitsHot`. */
+  hitsLocal: number;
+  /** Memory hits answered by the JS fast path (`peekOption`, `reader`, `getOption`) without crossing into wasm. */
+  hitsHot: number; hitsKv: number; hitsOrigin: number; staleServed: number; misses: number;
   negativeHits: number; degraded: number; originErrors: number; kvErrors: number; kvWriteErrors: number;
   coalesced: number; throttled: number; softTimeouts: number; revalidated: number; inFlight: number;
   breakerOpen: boolean; entries: number; bytes: number; maxEntries: number; maxBytes: number;

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from "node
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root, TOKEN, startOrigin as startOriginAt, memoryKv, rejectsWith } from "./support.mjs";
+import { root, TOKEN, startOrigin as startOriginAt, memoryKv, rejectsWith, sleep } from "./support.mjs";
 
 const { Store } = await import(join(root, "npm", "dist", "node.js"));
 const tmp = mkdtempSync(join(tmpdir(), "edge-options-npm-"));
@@ -256,4 +256,62 @@ test("limits bound isolate memory: the least recently used entries go first", as
   assert.ok(stats.entries <= 2, JSON.stringify(stats));
   assert.equal((await store.getOption("mail.from")).lookup, "local", "the most recent entry stayed");
   assert.throws(() => storeOn(memoryKv(), origin, { limits: { maxEntries: "many" } }), (e) => e.code === "invalid_body");
+});
+
+test("fresh answers are served synchronously, without crossing into wasm, until the core's ttl ends", async () => {
+  const registry = {
+    defaults: { ttl: 1, grace: 60 },
+    options: [
+      { name: "app.shade", type: "string", default: "red" },
+      { name: "app.tags", type: "sequence", default: ["a"] },
+      { name: "app.size", type: "int", default: 1, ttl: 0 },
+    ],
+  };
+  const store = storeOn(memoryKv(), origin, { registry });
+  assert.equal(store.peekOption("app.shade"), undefined, "nothing is known before the first read");
+
+  const first = await store.getOption("app.shade");
+  assert.equal(first.lookup, "origin");
+  const peeked = store.peekOption("app.shade");
+  assert.deepEqual(peeked, { ...first, lookup: "local" }, "shaped as a memory hit");
+  assert.ok(Object.isFrozen(peeked));
+  assert.equal(await store.getOption("app.shade"), peeked, "getOption answers it too, without wasm");
+  assert.equal(store.reader().get("app.shade"), peeked);
+  assert.equal(store.reader(Date.now() + 1500).get("app.shade"), undefined, "not past the core's freshness");
+  assert.equal(typeof first.freshUntil, "number", "the core's deadline rides along, hidden");
+  assert.deepEqual(JSON.parse(JSON.stringify(first)), { name: "app.shade", value: "red", source: "default", degraded: false, lookup: "origin" });
+  const stats = store.stats();
+  assert.equal(stats.hitsHot, 3);
+  assert.ok(stats.hitsLocal >= 3);
+
+  await store.setOption("app.shade", "green");
+  const stored = await storeOn(memoryKv(), origin, { registry }).getOption("app.shade");
+  assert.equal(stored.source, "origin");
+  assert.equal(stored.value, "green");
+
+  const tags = await store.getOption("app.tags");
+  assert.throws(() => store.peekOption("app.tags").value.push("b"), TypeError, "kept values are frozen");
+  tags.value.push("mine");
+  assert.deepEqual(store.peekOption("app.tags").value, ["a"], "the first answer is the caller's own copy");
+
+  await store.getOption("app.size");
+  assert.equal(store.peekOption("app.size"), undefined, "ttl 0 never stays in isolate memory");
+
+  await store.setOption("app.shade", "blue");
+  assert.equal(store.peekOption("app.shade"), undefined, "a write forgets the name");
+  const written = await store.getOption("app.shade");
+  assert.equal(written.value, "blue");
+  assert.equal(written.source, "local");
+  assert.deepEqual(store.peekOption("app.shade"), written, "the new value, from memory, is kept");
+
+  await sleep(1100);
+  assert.equal(store.peekOption("app.shade"), undefined, "expired with the core's entry");
+  assert.equal((await store.getOption("app.shade")).value, "blue");
+});
+
+test("degraded answers are never kept for the fast path", async () => {
+  const store = new Store({ kv: memoryKv(), origin: { url: "http://127.0.0.1:9", token: TOKEN, timeoutMs: 500 } });
+  const read = await store.getOption("mail.host");
+  assert.equal(read.degraded, true);
+  assert.equal(store.peekOption("mail.host"), undefined);
 });

@@ -184,6 +184,21 @@ fn kv_fills_of_one_key_are_debounced_to_one_per_second() {
 }
 
 #[test]
+fn kv_write_debouncing_stays_bounded_when_more_keys_than_its_bound_fill_in_one_instant() {
+    let w = World::new();
+    let keys = KV_WRITES_REMEMBERED * 3 / 2;
+    for n in 0..keys {
+        w.read(&format!("k{n}")).expect("an absent option is an answer");
+        assert!(w.cache.kv_writes.borrow().len() <= KV_WRITES_REMEMBERED, "bounded after {n} fills");
+    }
+    assert_eq!(w.kv.puts.get() as usize, keys, "every distinct key was written to KV once");
+    w.read("hot").expect("read");
+    w.cache.clear_memory();
+    w.read("hot").expect("read again in the same instant");
+    assert_eq!(w.kv.puts.get() as usize, keys + 1, "a repeated key is still debounced");
+}
+
+#[test]
 fn slow_read_finishing_after_a_write_does_not_resurrect_the_old_value() {
     let w = World::new();
     w.origin.store("k", json!("old"));

@@ -56,3 +56,6 @@ const custom = new Store({
   limits: { maxEntries: 1000, maxBytes: 1 << 20 },
 });
 void custom;
+const fast: Readonly<OptionRead> | undefined = store.peekOption("mail.host") ?? store.reader(Date.now()).get("mail.port");
+const hot: number = store.stats().hitsHot;
+void fast; void hot;

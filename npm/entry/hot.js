@@ -1,0 +1,118 @@
+// The package's `Store`: the wasm Store plus a synchronous fast path for
+// option reads that isolate memory already answers.
+//
+// Every call into wasm costs microseconds (passing the name, converting the
+// answer to a JS object, the promise), which is hundreds of times a `Map`
+// lookup. So an answer the core gave for a registered option is kept here,
+// frozen, until the moment the core says its isolate-memory entry stops
+// being fresh (the answer's non-enumerable `freshUntil`, taken in the same
+// synchronous step as the answer); within that time `peekOption`, a `reader`,
+// and `getOption` answer it without crossing into wasm. The core still
+// decides everything: what is fresh, for how long, and every answer past
+// that moment (stale, KV, origin, config, default). This file keeps no
+// rules of its own: it only remembers the core's answer and its deadline,
+// and forgets a name when this store writes it or syncs.
+import { Store as CoreStore } from "./edge_options.js";
+
+/** Deep-freezes a kept answer so one object can be handed to every caller. */
+function freeze(value) {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const key of Object.keys(value)) freeze(value[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export class Store extends CoreStore {
+  /** name → { answer, until }: answers of fresh isolate-memory entries. */
+  #hot = new Map();
+  /** Reads answered from `#hot`, added to `stats().hitsLocal`. */
+  #hotHits = 0;
+  /** Bumped by every write and sync: an answer read before one is not kept. */
+  #writes = 0;
+
+  /** The answer for `name` if the core's isolate memory holds it fresh at `now`, else undefined. */
+  #lookup(name, now) {
+    const kept = this.#hot.get(name);
+    if (kept !== undefined && now < kept.until) {
+      this.#hotHits++;
+      return kept.answer;
+    }
+    return undefined;
+  }
+
+  /**
+   * Keeps `answer` until the moment the core said its memory entry stops
+   * being fresh (`answer.freshUntil`, not enumerable, set only for answers
+   * of fresh entries), unless this store wrote since the read began.
+   */
+  #keep(name, answer, writes) {
+    const until = answer.freshUntil;
+    if (until === undefined || writes !== this.#writes) return;
+    // Later reads are memory hits: shaped as the core shapes one (a stored
+    // value's source becomes "local"; a config/default answer keeps its
+    // source; the lookup is "local"), on a copy the caller cannot change.
+    const hit = structuredClone(answer);
+    hit.lookup = "local";
+    if (hit.source === "origin" || hit.source === "kv") hit.source = "local";
+    this.#hot.set(name, { answer: freeze(hit), until });
+  }
+
+  #forget(name) {
+    this.#writes++;
+    this.#hot.delete(name);
+  }
+
+  peekOption(name) {
+    return this.#lookup(name, Date.now());
+  }
+
+  reader(now = Date.now()) {
+    return { get: (name) => this.#lookup(name, now) };
+  }
+
+  async getOption(name, ctx) {
+    const hit = this.#lookup(name, Date.now());
+    if (hit !== undefined) return hit;
+    const writes = this.#writes;
+    const answer = await super.getOption(name, ctx);
+    this.#keep(name, answer, writes);
+    return answer;
+  }
+
+  async setOption(name, value) {
+    this.#forget(name);
+    try {
+      return await super.setOption(name, value);
+    } finally {
+      this.#forget(name);
+    }
+  }
+
+  async deleteOption(name) {
+    this.#forget(name);
+    try {
+      return await super.deleteOption(name);
+    } finally {
+      this.#forget(name);
+    }
+  }
+
+  async sync() {
+    this.#writes++;
+    this.#hot.clear();
+    try {
+      return await super.sync();
+    } finally {
+      this.#writes++;
+      this.#hot.clear();
+    }
+  }
+
+  stats() {
+    const stats = super.stats();
+    stats.hitsLocal += this.#hotHits;
+    stats.hitsHot = this.#hotHits;
+    return stats;
+  }
+}

@@ -35,7 +35,7 @@ use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::Promise;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
@@ -47,9 +47,7 @@ use self::kv::JsKv;
 use self::origin::{JsOrigin, OriginConfig};
 use self::types::*;
 use crate::core::error::Error;
-use crate::core::options::OptionValue;
 use crate::core::service::{Refresh, Service};
-use crate::core::source::Source;
 use crate::tiers::{Clock, Io};
 
 /// Everything one store keeps: the core's state and the JS I/O it was built with.
@@ -142,7 +140,8 @@ impl Store {
             if answer.refresh {
                 call.refresh_later(Refresh::Option(answer.name.clone()), ctx);
             }
-            let js = to_js(&option_json(&answer))?;
+            // Credentials are not hidden: the caller is the Worker's own code.
+            let js = to_js(&answer.to_json(true))?;
             if let Some(until) = fresh_until {
                 interop::define_hidden(&js, "freshUntil", &JsValue::from_f64(until as f64));
             }
@@ -428,21 +427,4 @@ impl Store {
         });
         promise.unchecked_into()
     }
-}
-
-/// The answer object of `getOption` (credential values are not hidden:
-/// the caller is the Worker's own code).
-fn option_json(answer: &OptionValue) -> Value {
-    let mut body = Map::new();
-    body.insert("name".into(), json!(answer.name));
-    body.insert("value".into(), answer.value.clone());
-    body.insert("source".into(), json!(answer.source.as_str()));
-    body.insert("degraded".into(), json!(answer.degraded));
-    if let Some(lookup) = answer.lookup.map(Source::as_str) {
-        body.insert("lookup".into(), json!(lookup));
-    }
-    if let Some(version) = answer.version {
-        body.insert("version".into(), json!(version));
-    }
-    Value::Object(body)
 }

@@ -12,7 +12,6 @@
 //! await another request's I/O).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -24,6 +23,7 @@ use super::interop::{call_and_await, global, message, method, prop, set};
 use crate::core::lifecycle::Millis;
 use crate::core::race::{race, First};
 use crate::tiers::origin_api::{OriginExchange, Verb};
+use crate::tiers::pending::PendingReads;
 use crate::tiers::TierError;
 
 /// Where the origin is and how to call it; one per store.
@@ -42,15 +42,14 @@ type Outcome = Rc<RefCell<Option<Result<(u16, String), TierError>>>>;
 /// One exchange under way: its promise (settles when the exchange ends),
 /// where it leaves its outcome, and the `AbortController` that cuts it off.
 #[derive(Clone)]
-struct UnderWay {
+pub struct UnderWay {
     done: Promise,
     outcome: Outcome,
     controller: Option<JsValue>,
 }
 
-/// Origin reads one store call has under way, by path.
-#[derive(Clone, Default)]
-pub struct PendingGets(Rc<RefCell<HashMap<String, UnderWay>>>);
+/// Origin reads one store call has under way, by path (`tiers::pending`).
+pub type PendingGets = PendingReads<UnderWay>;
 
 /// A client of the origin API for one store call.
 pub struct JsOrigin {
@@ -113,22 +112,9 @@ impl JsOrigin {
 
 impl OriginExchange for JsOrigin {
     async fn exchange(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
-        let is_get = verb == Verb::Get;
-        let found = if is_get { self.pending.0.borrow().get(path).cloned() } else { None };
-        let under_way = match found {
-            Some(found) => found,
-            None => {
-                let started = self.start(verb, path, body)?;
-                if is_get {
-                    self.pending.0.borrow_mut().insert(path.to_string(), started.clone());
-                }
-                started
-            }
-        };
+        let under_way = self.pending.join_or_start(verb, path, || self.start(verb, path, body))?;
         let settled = race(JsFuture::from(under_way.done.clone()), sleep(self.config.timeout_ms)).await;
-        if is_get {
-            self.pending.0.borrow_mut().remove(path);
-        }
+        self.pending.settled(verb, path);
         match settled {
             First::Left(_) => under_way
                 .outcome

@@ -12,6 +12,7 @@
 
 pub mod origin_api;
 pub mod origin_wire;
+pub mod pending;
 
 #[cfg(test)]
 pub mod fake;

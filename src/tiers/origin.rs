@@ -16,7 +16,6 @@
 //! request's I/O).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -27,12 +26,12 @@ use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use super::origin_api::{OriginExchange, Verb};
+use super::pending::PendingReads;
 use super::TierError;
 
 /// Origin reads one request has under way, by path, with the controller
-/// that aborts each at its hard timeout.
-#[derive(Clone, Default)]
-pub struct PendingGets(Rc<RefCell<HashMap<String, (Promise, Abort)>>>);
+/// that aborts each at its hard timeout (`tiers::pending`).
+pub type PendingGets = PendingReads<(Promise, Abort)>;
 
 /// The abort switch of one exchange; taken (and pulled) at most once.
 type Abort = Rc<RefCell<Option<AbortController>>>;
@@ -75,22 +74,9 @@ impl OriginClient {
 
     /// Sends one request; answers (status, body text) or how it failed.
     async fn call(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
-        let is_get = verb == Verb::Get;
-        let under_way = if is_get { self.pending.0.borrow().get(path).cloned() } else { None };
-        let (promise, controller) = match under_way {
-            Some(found) => found,
-            None => {
-                let started = self.start(verb, path, body)?;
-                if is_get {
-                    self.pending.0.borrow_mut().insert(path.to_string(), started.clone());
-                }
-                started
-            }
-        };
+        let (promise, controller) = self.pending.join_or_start(verb, path, || self.start(verb, path, body))?;
         let outcome = select(JsFuture::from(promise), Box::pin(Delay::from(self.timeout))).await;
-        if is_get {
-            self.pending.0.borrow_mut().remove(path);
-        }
+        self.pending.settled(verb, path);
         match outcome {
             Either::Left((Ok(answer), _)) => decode_answer(&answer),
             Either::Left((Err(failure), _)) => Err(decode_failure(&failure)),

@@ -17,7 +17,7 @@ use std::cell::OnceCell;
 use edge_options::core::memory::Limits;
 use edge_options::core::options::OptionValue;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -40,20 +40,9 @@ fn read(size: Size) -> Option<OptionValue> {
     with_bench(size, |b| block_on(b.options().get(b.cache(), &b.io(), b.name()))?.ok())
 }
 
-/// `src/js`'s `option_json`: the object `getOption` resolves to.
+/// The object `getOption` resolves to (the same `to_json` as `src/js`).
 fn option_json(answer: &OptionValue) -> Value {
-    let mut body = Map::new();
-    body.insert("name".into(), json!(answer.name));
-    body.insert("value".into(), answer.value.clone());
-    body.insert("source".into(), json!(answer.source.as_str()));
-    body.insert("degraded".into(), json!(answer.degraded));
-    if let Some(lookup) = answer.lookup {
-        body.insert("lookup".into(), json!(lookup.as_str()));
-    }
-    if let Some(version) = answer.version {
-        body.insert("version".into(), json!(version));
-    }
-    Value::Object(body)
+    answer.to_json(true)
 }
 
 fn to_js(value: &Value) -> JsValue {

@@ -6,7 +6,6 @@ use worker::Response;
 
 use super::{Ctx, Refresh};
 use crate::core::error::Error;
-use crate::core::options::OptionValue;
 use crate::http::auth::Access;
 use crate::http::reply;
 
@@ -36,7 +35,7 @@ pub async fn get(ctx: &Ctx<'_>, name: &str) -> Result<Response, Error> {
     if answer.refresh {
         ctx.refresh_later(Refresh::Option(answer.name.clone()));
     }
-    Ok(reply::json(200, &option_json(&answer, ctx.access), Some(answer.source)))
+    Ok(reply::json(200, &answer.to_json(ctx.access == Access::Admin), Some(answer.source)))
 }
 
 /// `PUT /v1/options/{name}`.
@@ -58,27 +57,4 @@ pub async fn delete(ctx: &Ctx<'_>, name: &str) -> Result<Response, Error> {
     let written = service.options.delete(&service.cache, &ctx.io, name).await?;
     let answer = json!({ "name": written.name, "version": written.version, "cache_updated": written.cache_updated });
     Ok(reply::json(200, &answer, None))
-}
-
-/// The body of `GET /v1/options/{name}`; credential values only for admins.
-fn option_json(answer: &OptionValue, access: Access) -> Value {
-    let hidden = answer.credential && access != Access::Admin;
-    let mut body = json!({
-        "name": answer.name,
-        "value": if hidden { Value::Null } else { answer.value.clone() },
-        "source": answer.source.as_str(),
-        "degraded": answer.degraded,
-    });
-    if let Value::Object(map) = &mut body {
-        if hidden {
-            map.insert("redacted".into(), Value::Bool(true));
-        }
-        if let Some(lookup) = answer.lookup {
-            map.insert("lookup".into(), json!(lookup.as_str()));
-        }
-        if let Some(version) = answer.version {
-            map.insert("version".into(), json!(version));
-        }
-    }
-    body
 }

@@ -1,0 +1,99 @@
+//! Origin reads one request has under way, by path.
+//!
+//! When the core abandons a read at the soft timeout (the stale value
+//! answers the request), the exchange keeps running; the background refresh
+//! of the *same request* joins it here instead of sending a second request,
+//! so the fetch finishes in the background and fills the caches, as
+//! DESIGN.md asks. One table per request (or npm `Store` call), never
+//! shared with another: on Workers a request must not await another
+//! request's I/O. Only reads are shared; a write always sends its own.
+//!
+//! Generic over what an exchange under way is (a JS promise and its abort
+//! switch, in the Worker and in the npm package), so the rule lives once
+//! and is tested natively.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::origin_api::Verb;
+
+/// Exchanges under way, by path; cheap to clone (one shared table).
+pub struct PendingReads<T>(Rc<RefCell<HashMap<String, T>>>);
+
+impl<T> Default for PendingReads<T> {
+    fn default() -> Self {
+        PendingReads(Rc::new(RefCell::new(HashMap::new())))
+    }
+}
+
+impl<T> Clone for PendingReads<T> {
+    fn clone(&self) -> Self {
+        PendingReads(Rc::clone(&self.0))
+    }
+}
+
+impl<T: Clone> PendingReads<T> {
+    /// The read of `path` already under way, or a new exchange from
+    /// `start` (recorded when it is a read, so a later caller can join it).
+    ///
+    /// # Errors
+    /// Whatever `start` fails with.
+    pub fn join_or_start<E>(&self, verb: Verb, path: &str, start: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        if verb != Verb::Get {
+            return start();
+        }
+        if let Some(found) = self.0.borrow().get(path).cloned() {
+            return Ok(found);
+        }
+        let started = start()?;
+        self.0.borrow_mut().insert(path.to_string(), started.clone());
+        Ok(started)
+    }
+
+    /// Forgets the read of `path` once a caller saw it through (answered,
+    /// failed or timed out): a later read sends a fresh request.
+    pub fn settled(&self, verb: Verb, path: &str) {
+        if verb == Verb::Get {
+            self.0.borrow_mut().remove(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_joins_the_read_its_request_abandoned() {
+        let pending: PendingReads<u32> = PendingReads::default();
+        let mut started = 0;
+        let first = pending.join_or_start::<()>(Verb::Get, "/options/a", || {
+            started += 1;
+            Ok(7)
+        });
+        let refresh = pending.clone().join_or_start::<()>(Verb::Get, "/options/a", || {
+            started += 1;
+            Ok(8)
+        });
+        assert_eq!((first, refresh, started), (Ok(7), Ok(7), 1), "one exchange for both");
+        pending.settled(Verb::Get, "/options/a");
+        assert_eq!(pending.join_or_start::<()>(Verb::Get, "/options/a", || Ok(9)), Ok(9), "settled: a new read");
+    }
+
+    #[test]
+    fn writes_and_other_paths_always_send_their_own() {
+        let pending: PendingReads<u32> = PendingReads::default();
+        assert_eq!(pending.join_or_start::<()>(Verb::Get, "/options/a", || Ok(1)), Ok(1));
+        assert_eq!(pending.join_or_start::<()>(Verb::Put, "/options/a", || Ok(2)), Ok(2));
+        assert_eq!(pending.join_or_start::<()>(Verb::Get, "/options/b", || Ok(3)), Ok(3));
+        assert_eq!(pending.join_or_start::<()>(Verb::Get, "/options/a", || Ok(4)), Ok(1));
+    }
+
+    #[test]
+    fn a_failed_start_records_nothing() {
+        let pending: PendingReads<u32> = PendingReads::default();
+        assert_eq!(pending.join_or_start(Verb::Get, "/options/a", || Err("refused")), Err("refused"));
+        assert_eq!(pending.join_or_start::<()>(Verb::Get, "/options/a", || Ok(5)), Ok(5));
+    }
+}

@@ -7,6 +7,10 @@
 //!   Workers KV and origin-over-`fetch` implementations.
 //! - `http` (feature `worker`) is the Cloudflare Worker: routes, auth, errors.
 
+// A panic in a Worker poisons the isolate (and its cache): no input from the
+// world may reach one. Kept true by the compiler for all non-test code.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod core;
 pub mod http;
 #[cfg(feature = "js")]

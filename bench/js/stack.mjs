@@ -154,7 +154,10 @@ export async function startWorker({ config = "wrangler.toml", dir, vars = {}, re
   const out = createWriteStream(log);
   const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)];
   args.push("--persist-to", join(dir, `state-${label}`), "--log-level", "warn");
-  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  // The Worker has no built-in tokens: give every Worker the tokens of .dev.vars.example
+  // (configs outside the repository root have no .dev.vars beside them).
+  const tokens = { READ_TOKEN: READ, ADMIN_TOKEN: ADMIN, ORIGIN_TOKEN };
+  for (const [name, value] of Object.entries({ ...tokens, ...vars })) args.push("--var", `${name}:${value}`);
   const started = performance.now();
   const child = spawn(join(root, "node_modules", ".bin", "wrangler"), args, {
     cwd: root,

@@ -12,7 +12,7 @@ pub const USAGE: &str = "\
 edge-options-origin — reference origin for edge-options (origin contract over SQLite)
 
 USAGE:
-    edge-options-origin [--listen ADDR] [--db PATH] [--token TOKEN]
+    edge-options-origin [--listen ADDR] [--db PATH] (--token TOKEN | --dev)
 
 OPTIONS:
     --listen ADDR   address to bind, IP:PORT; port 0 picks a free port
@@ -20,7 +20,10 @@ OPTIONS:
     --db PATH       SQLite file, parent directory created if missing
                     [env ORIGIN_DB, default .data/origin.sqlite3]
     --token TOKEN   bearer token every route but /healthz requires
-                    [env ORIGIN_TOKEN, default dev-origin-token]
+                    [env ORIGIN_TOKEN; required unless --dev]
+    --dev           local development only: without a token, accept the
+                    development token `dev-origin-token` (what the Worker's
+                    .dev.vars.example sends); prints a warning at start
     -h, --help      print this help
 
 Once bound it prints one line to stdout:
@@ -32,8 +35,15 @@ and logs one line per request (method, path, status, ms) to stderr.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8788";
 /// Default database file, under the git-ignored `.data/`.
 pub const DEFAULT_DB: &str = ".data/origin.sqlite3";
-/// Default token; for local use only.
-pub const DEFAULT_TOKEN: &str = "dev-origin-token";
+/// The token `--dev` accepts when no token is given: the one the Worker's
+/// `.dev.vars.example` sends. Never used without `--dev`, so an origin
+/// deployed without a token refuses to start instead of accepting a token
+/// that anyone can read in the repository.
+pub const DEV_TOKEN: &str = "dev-origin-token";
+
+/// Printed to stderr at start when `--dev` supplied the token.
+pub const DEV_WARNING: &str = "origin: WARNING: --dev without a token: accepting the development token \
+`dev-origin-token`, which anyone can read in the repository; never expose this origin";
 
 /// What the server runs with.
 #[derive(Clone)]
@@ -44,6 +54,8 @@ pub struct Config {
     pub db: PathBuf,
     /// Bearer token; never printed.
     pub token: String,
+    /// The token is the development token, supplied by `--dev`.
+    pub dev_token: bool,
 }
 
 // Hand-written so that a stray `{:?}` can never print the token.
@@ -53,6 +65,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("db", &self.db)
             .field("token", &"<redacted>")
+            .field("dev_token", &self.dev_token)
             .finish()
     }
 }
@@ -75,6 +88,7 @@ pub fn parse(
     let mut listen = None;
     let mut db = None;
     let mut token = None;
+    let mut dev = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let arg = arg.into_string().map_err(|a| format!("argument is not valid UTF-8: {a:?}"))?;
@@ -84,6 +98,10 @@ pub fn parse(
         };
         let slot = match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
+            "--dev" if inline.is_none() => {
+                dev = true;
+                continue;
+            }
             "--listen" => &mut listen,
             "--db" => &mut db,
             "--token" => &mut token,
@@ -107,11 +125,16 @@ pub fn parse(
     if db.as_os_str().is_empty() {
         return Err("--db must not be empty".into());
     }
-    let token = token.or_else(|| env("ORIGIN_TOKEN")).unwrap_or_else(|| DEFAULT_TOKEN.to_string());
-    if token.is_empty() {
-        return Err("--token must not be empty".into());
-    }
-    Ok(Command::Run(Config { listen, db, token }))
+    let token = token.or_else(|| env("ORIGIN_TOKEN").filter(|t| !t.trim().is_empty()));
+    let (token, dev_token) = match token {
+        Some(token) if token.trim().is_empty() => return Err("--token must not be empty".into()),
+        Some(token) => (token, false),
+        None if dev => (DEV_TOKEN.to_string(), true),
+        None => {
+            return Err("no token: pass --token TOKEN or set ORIGIN_TOKEN (or --dev, for local development only)".into())
+        }
+    };
+    Ok(Command::Run(Config { listen, db, token, dev_token }))
 }
 
 #[cfg(test)]
@@ -124,11 +147,23 @@ mod tests {
     }
 
     #[test]
-    fn defaults_apply_without_flags_or_env() {
-        let Ok(Command::Run(c)) = run(&[], &[]) else { panic!("expected run") };
+    fn defaults_apply_to_listen_and_db() {
+        let Ok(Command::Run(c)) = run(&["--token", "t"], &[]) else { panic!("expected run") };
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.db, PathBuf::from(DEFAULT_DB));
-        assert_eq!(c.token, DEFAULT_TOKEN);
+        assert_eq!((c.token.as_str(), c.dev_token), ("t", false));
+    }
+
+    #[test]
+    fn without_a_token_it_refuses_to_start_unless_told_dev() {
+        let err = run(&[], &[]).err().unwrap_or_default();
+        assert!(err.contains("no token") && err.contains("--dev"), "{err}");
+        assert!(run(&[], &[("ORIGIN_TOKEN", " ")]).is_err(), "an empty token is no token");
+        let Ok(Command::Run(c)) = run(&["--dev"], &[]) else { panic!("expected run") };
+        assert_eq!((c.token.as_str(), c.dev_token), (DEV_TOKEN, true));
+        let Ok(Command::Run(c)) = run(&["--dev", "--token", "mine"], &[]) else { panic!("expected run") };
+        assert_eq!((c.token.as_str(), c.dev_token), ("mine", false), "a given token wins over --dev");
+        assert!(run(&["--dev=yes"], &[]).is_err(), "--dev takes no value");
     }
 
     #[test]
@@ -146,6 +181,7 @@ mod tests {
         assert!(run(&["--listen"], &[]).is_err());
         assert!(run(&["--what"], &[]).is_err());
         assert!(run(&["--token", ""], &[]).is_err());
+        assert!(run(&["--token", "  "], &[]).is_err());
         assert!(matches!(run(&["--help"], &[]), Ok(Command::Help)));
     }
 

@@ -7,6 +7,10 @@
 //! [`db`] (schema, version counter, queries), [`auth`], [`limit`], [`stats`]
 //! (counters + access log), [`error`] (the JSON error shape).
 
+// No request, stored row or argument may panic the server: kept true by the
+// compiler for all non-test code.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 mod auth;
 mod config;
 mod db;
@@ -35,6 +39,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if config.dev_token {
+        let _ = writeln!(std::io::stderr().lock(), "{}", config::DEV_WARNING);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

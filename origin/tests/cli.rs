@@ -53,7 +53,7 @@ fn help_prints_usage_and_exits_0() {
 }
 
 fn fails(args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).stdin(Stdio::null()).output().expect("run");
+    let out = Command::new(BIN).env_remove("ORIGIN_TOKEN").args(args).stdin(Stdio::null()).output().expect("run");
     assert!(!out.status.success(), "{args:?} should fail");
     assert!(out.stdout.is_empty(), "no listening line on failure");
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -73,19 +73,40 @@ fn bad_start_configuration_exits_non_zero_with_a_message() {
     let file = dir.path().join("plain-file");
     std::fs::write(&file, b"x").expect("write");
     let under_file = file.join("o.sqlite3");
-    let msg = fails(&["--listen", "127.0.0.1:0", "--db", under_file.to_str().expect("utf-8")]);
+    let msg = fails(&["--token", TOKEN, "--listen", "127.0.0.1:0", "--db", under_file.to_str().expect("utf-8")]);
     assert!(msg.contains("cannot"), "{msg}");
 
     // A file that is not a database.
     let junk = dir.path().join("junk.sqlite3");
     std::fs::write(&junk, vec![b'j'; 4096]).expect("write");
-    let msg = fails(&["--listen", "127.0.0.1:0", "--db", junk.to_str().expect("utf-8")]);
+    let msg = fails(&["--token", TOKEN, "--listen", "127.0.0.1:0", "--db", junk.to_str().expect("utf-8")]);
     assert!(msg.contains("database"), "{msg}");
 
     // A port already taken.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
-    assert!(fails(&["--listen", &addr, "--db", db]).contains("cannot listen"));
+    assert!(fails(&["--token", TOKEN, "--listen", &addr, "--db", db]).contains("cannot listen"));
+}
+
+#[test]
+fn without_a_token_it_refuses_to_start_and_says_how_to_give_one() {
+    let dir = tempdir();
+    let db = dir.path().join("o.sqlite3");
+    let msg = fails(&["--listen", "127.0.0.1:0", "--db", db.to_str().expect("utf-8")]);
+    assert!(msg.contains("no token") && msg.contains("--token") && msg.contains("--dev"), "{msg}");
+    assert!(!db.exists(), "nothing was created");
+}
+
+#[test]
+fn dev_mode_accepts_the_development_token_and_warns_about_it() {
+    let dir = tempdir();
+    let mut cmd = Command::new(BIN);
+    cmd.env_remove("ORIGIN_TOKEN").args(["--dev", "--listen", "127.0.0.1:0", "--db"]).arg(dir.path().join("o.sqlite3"));
+    let o = Origin::spawn(cmd, dir.path());
+    o.send("GET", "/options/x", Some("dev-origin-token"), None).assert_error(404, "not_found");
+    o.send("GET", "/options/x", Some(TOKEN), None).assert_error(401, "unauthorized");
+    let log = o.log_text();
+    assert!(log.lines().next().is_some_and(|l| l.contains("WARNING") && l.contains("--dev")), "{log}");
 }
 
 #[test]

@@ -49,13 +49,55 @@ pub enum Error {
     MethodNotAllowed(String),
     /// The origin answered, but refused or failed the operation.
     #[error("{0}")]
-    OriginError(String),
+    OriginError(Reason),
     /// Nothing could be served: the origin is unreachable and nothing is cached.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Reason),
     /// The origin did not answer within the hard timeout.
     #[error("{0}")]
-    OriginTimeout(String),
+    OriginTimeout(Reason),
+    /// The Worker lacks a secret it needs; the message names it, never a value.
+    #[error("{0}")]
+    NotConfigured(String),
+}
+
+/// The message of an error caused by the origin or KV, and what they said.
+///
+/// Callers see only `message`, written by the edge: an origin is somebody
+/// else's service and its error text can hold anything ("database error:
+/// …", hostnames, queries). `detail` keeps that text for the operator's
+/// `DEBUG` log line and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// What the caller is told.
+    pub message: String,
+    /// What the origin or the runtime said, for the operator's log only.
+    pub detail: Option<String>,
+}
+
+impl Reason {
+    /// A message with the underlying cause kept for the log.
+    pub fn with_detail(message: impl Into<String>, detail: impl std::fmt::Display) -> Reason {
+        Reason { message: message.into(), detail: Some(detail.to_string()) }
+    }
+}
+
+impl From<String> for Reason {
+    fn from(message: String) -> Reason {
+        Reason { message, detail: None }
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(message: &str) -> Reason {
+        Reason { message: message.to_string(), detail: None }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// Longest name quoted back in a message: names come from the world and may
@@ -91,6 +133,16 @@ impl Error {
             Error::OriginError(_) => "origin_error",
             Error::Unavailable(_) => "unavailable",
             Error::OriginTimeout(_) => "origin_timeout",
+            Error::NotConfigured(_) => "not_configured",
+        }
+    }
+
+    /// What the origin or the runtime said about this error, for the
+    /// operator's log; never part of an answer.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::OriginError(r) | Error::Unavailable(r) | Error::OriginTimeout(r) => r.detail.as_deref(),
+            _ => None,
         }
     }
 
@@ -108,7 +160,7 @@ impl Error {
             Error::UnknownOption(_) | Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::OriginError(_) => 502,
-            Error::Unavailable(_) => 503,
+            Error::Unavailable(_) | Error::NotConfigured(_) => 503,
             Error::OriginTimeout(_) => 504,
         }
     }
@@ -122,6 +174,13 @@ mod tests {
     fn long_names_are_cut_in_messages() {
         let message = Error::UnknownOption("x".repeat(5000)).to_string();
         assert!(message.len() < 200, "{}", message.len());
+    }
+
+    #[test]
+    fn the_detail_of_an_origin_error_is_kept_out_of_its_message() {
+        let e = Error::OriginError(Reason::with_detail("the origin failed (status 500)", "database error: disk I/O"));
+        assert_eq!(e.to_string(), "the origin failed (status 500)");
+        assert_eq!(e.detail(), Some("database error: disk I/O"));
     }
 
     #[test]
@@ -140,9 +199,10 @@ mod tests {
             (Error::UnknownOption(String::new()), "unknown_option", 404),
             (Error::NotFound(String::new()), "not_found", 404),
             (Error::MethodNotAllowed(String::new()), "method_not_allowed", 405),
-            (Error::OriginError(String::new()), "origin_error", 502),
-            (Error::Unavailable(String::new()), "unavailable", 503),
-            (Error::OriginTimeout(String::new()), "origin_timeout", 504),
+            (Error::OriginError("".into()), "origin_error", 502),
+            (Error::Unavailable("".into()), "unavailable", 503),
+            (Error::OriginTimeout("".into()), "origin_timeout", 504),
+            (Error::NotConfigured(String::new()), "not_configured", 503),
         ];
         for (err, code, status) in cases {
             assert_eq!(err.code(), code);

@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use super::error::Error;
+use super::error::{Error, Reason};
 use super::key::CacheKey;
 use super::scope::{Id, MAX_ID};
 use crate::tiers::{Clock, NetworkCache};
@@ -72,10 +72,10 @@ impl LastEvents {
             }
         }
         if failed > 0 {
-            return Err(Error::Unavailable(format!(
-                "KV refused {failed} of {} writes; repeat the call (records are idempotent)",
-                hashes.len()
-            )));
+            return Err(Error::Unavailable(
+                format!("KV refused {failed} of {} writes; repeat the call (records are idempotent)", hashes.len())
+                    .into(),
+            ));
         }
         Ok(hashes.len())
     }
@@ -95,7 +95,8 @@ impl LastEvents {
         }
         let hashes = hash_ids.iter().map(|h| check_hash(*h)).collect::<Result<Vec<_>, _>>()?;
         let keys: Vec<String> = hashes.iter().map(|h| CacheKey::last_event(project, *h).as_str().to_string()).collect();
-        let found = kv.get_many(&keys).await.map_err(|e| Error::Unavailable(format!("KV could not be read: {e}")))?;
+        let found =
+            kv.get_many(&keys).await.map_err(|e| Error::Unavailable(Reason::with_detail("KV could not be read", e)))?;
         // KV contents come from the world: anything that is not a plausible
         // event id reads as unknown rather than being passed on.
         Ok(found.into_iter().map(|v| v.filter(|id| check_event_id(id).is_ok())).collect())

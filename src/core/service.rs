@@ -60,8 +60,8 @@ impl Service {
     /// `unavailable` only when the registry compiled into the build is
     /// invalid (a build defect, caught by the tests).
     pub fn new(settings: &Settings) -> Result<Service, Error> {
-        let registry =
-            Registry::builtin().map_err(|e| Error::Unavailable(format!("the built-in registry is invalid: {e}")))?;
+        let registry = Registry::builtin()
+            .map_err(|e| Error::Unavailable(format!("the built-in registry is invalid: {e}").into()))?;
         Ok(Service::with_registry(settings, registry))
     }
 

@@ -5,6 +5,10 @@
 //! A bad value never stops the Worker: it falls back to the default and is
 //! reported in `problems` (visible in `/v1/stats` and the log). Token values
 //! never appear in a problem message.
+//!
+//! No token has a default: a Worker deployed without its secrets must refuse
+//! loudly (`not_configured`), not fall back to values anyone can read in the
+//! README. Local development gets its tokens from `.dev.vars`.
 
 use super::lifecycle::Policy;
 use super::memory::Limits;
@@ -16,12 +20,12 @@ use super::tiered::Timeouts;
 pub struct Settings {
     /// Base URL of the origin API, without a trailing slash.
     pub origin_url: String,
-    /// Token accepted for reads.
-    pub read_token: String,
-    /// Token accepted for reads and writes.
-    pub admin_token: String,
-    /// Token the Worker sends to the origin.
-    pub origin_token: String,
+    /// Token accepted for reads (`None`: the secret is not set).
+    pub read_token: Option<String>,
+    /// Token accepted for reads and writes (`None`: the secret is not set).
+    pub admin_token: Option<String>,
+    /// Token the Worker sends to the origin (`None`: the origin is never called).
+    pub origin_token: Option<String>,
     /// The `OPTIONS_CONFIG` JSON text (parsed against the registry later).
     pub options_config: String,
     /// The `LEGACY_PREFIXES` text (comma-separated).
@@ -50,12 +54,10 @@ pub struct Settings {
     pub problems: Vec<String>,
 }
 
-/// The local-development defaults of API.md; production sets secrets.
+/// Defaults of the settings that have one. Tokens have none (see the
+/// module docs); the origin URL defaults to the local reference origin.
 pub mod defaults {
     pub const ORIGIN_URL: &str = "http://127.0.0.1:8788";
-    pub const READ_TOKEN: &str = "dev-read-token";
-    pub const ADMIN_TOKEN: &str = "dev-admin-token";
-    pub const ORIGIN_TOKEN: &str = "dev-origin-token";
     pub const KV_EXPIRATION_SECS: u64 = 3600;
     pub const ORIGIN_TIMEOUT_MS: u64 = 5_000;
     pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -63,6 +65,17 @@ pub mod defaults {
 }
 
 impl Settings {
+    /// The secrets this Worker needs and lacks, by name (never a value).
+    /// `READ_TOKEN` or `ADMIN_TOKEN` missing makes every `/v1` call answer
+    /// `not_configured`; `ORIGIN_TOKEN` missing keeps the origin uncalled.
+    pub fn missing_secrets(&self) -> Vec<&'static str> {
+        [("READ_TOKEN", &self.read_token), ("ADMIN_TOKEN", &self.admin_token), ("ORIGIN_TOKEN", &self.origin_token)]
+            .into_iter()
+            .filter(|(_, token)| token.is_none())
+            .map(|(name, _)| name)
+            .collect()
+    }
+
     /// Reads every setting through `var` (name → value, `None` when unset).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Settings {
         let mut problems = Vec::new();
@@ -70,9 +83,10 @@ impl Settings {
             var(name).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
         };
         let origin_url = text("ORIGIN_URL", defaults::ORIGIN_URL).trim().trim_end_matches('/').to_string();
-        let read_token = text("READ_TOKEN", defaults::READ_TOKEN);
-        let admin_token = text("ADMIN_TOKEN", defaults::ADMIN_TOKEN);
-        let origin_token = text("ORIGIN_TOKEN", defaults::ORIGIN_TOKEN);
+        let secret = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let read_token = secret("READ_TOKEN");
+        let admin_token = secret("ADMIN_TOKEN");
+        let origin_token = secret("ORIGIN_TOKEN");
         let options_config = text("OPTIONS_CONFIG", "");
         let legacy_prefixes = text("LEGACY_PREFIXES", "");
         let debug = matches!(text("DEBUG", "").trim(), "1" | "true" | "yes" | "on");
@@ -125,8 +139,17 @@ impl Settings {
 
         if !(origin_url.starts_with("http://") || origin_url.starts_with("https://")) {
             problems.push(format!("ORIGIN_URL={origin_url:?} is not an http(s) URL; origin calls will fail"));
+        } else if origin_url.starts_with("http://") && !is_loopback_url(&origin_url) {
+            problems.push(format!(
+                "ORIGIN_URL={origin_url:?} is plain http to a host that is not this machine: \
+                 ORIGIN_TOKEN would travel in clear text; use https"
+            ));
         }
-        if read_token == admin_token {
+        if origin_token.is_none() {
+            problems
+                .push("ORIGIN_TOKEN is not set: the origin is never called (set it with wrangler secret put)".into());
+        }
+        if read_token.is_some() && read_token == admin_token {
             problems.push("READ_TOKEN equals ADMIN_TOKEN: every reader is an admin".to_string());
         }
 
@@ -155,6 +178,26 @@ impl Settings {
     }
 }
 
+/// Whether an `http://` URL names this machine (a loopback address or
+/// `localhost`), where a token in clear text never leaves the host.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let host = host.to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,20 +208,64 @@ mod tests {
         Settings::from_vars(|name| map.get(name).cloned())
     }
 
+    /// The three tokens, set: what `.dev.vars.example` gives a local Worker.
+    const TOKENS: [(&str, &str); 3] =
+        [("READ_TOKEN", "r-token"), ("ADMIN_TOKEN", "a-token"), ("ORIGIN_TOKEN", "o-token")];
+
+    fn with_tokens(pairs: &[(&str, &str)]) -> Settings {
+        let mut all = TOKENS.to_vec();
+        all.extend_from_slice(pairs);
+        from(&all)
+    }
+
     #[test]
-    fn nothing_set_gives_the_local_defaults_of_api_md() {
-        let s = from(&[]);
+    fn defaults_apply_to_everything_but_the_tokens() {
+        let s = with_tokens(&[]);
         assert_eq!(s.origin_url, "http://127.0.0.1:8788");
-        assert_eq!(
-            (s.read_token.as_str(), s.admin_token.as_str(), s.origin_token.as_str()),
-            ("dev-read-token", "dev-admin-token", "dev-origin-token")
-        );
         assert_eq!(s.max_body_bytes, 1024 * 1024);
         assert_eq!((s.map_policy, s.ownership_policy), (Policy::DEFAULT, Policy::DEFAULT));
         assert_eq!(s.last_event_expiration_secs, 90 * 86_400);
         assert_eq!(s.timeouts, Timeouts { soft_ms: 250, kv_ms: 1_000, origin_ms: 5_000 });
         assert_eq!(s.throttle, ThrottleConfig::default());
         assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert!(s.missing_secrets().is_empty());
+    }
+
+    #[test]
+    fn no_token_has_a_default_and_missing_ones_are_named() {
+        let s = from(&[]);
+        assert_eq!((s.read_token, s.admin_token, s.origin_token), (None, None, None));
+        assert_eq!(from(&[]).missing_secrets(), ["READ_TOKEN", "ADMIN_TOKEN", "ORIGIN_TOKEN"]);
+        assert_eq!(from(&[("ADMIN_TOKEN", "a")]).missing_secrets(), ["READ_TOKEN", "ORIGIN_TOKEN"]);
+    }
+
+    #[test]
+    fn a_missing_origin_token_is_a_reported_problem() {
+        let s = from(&[("READ_TOKEN", "r"), ("ADMIN_TOKEN", "a")]);
+        assert!(s.problems.iter().any(|p| p.contains("ORIGIN_TOKEN is not set")), "{:?}", s.problems);
+    }
+
+    #[test]
+    fn plain_http_to_another_host_is_a_reported_problem() {
+        for remote in [
+            "http://origin.example.com",
+            "http://10.0.0.5:8788/api",
+            "http://[2001:db8::1]:80",
+            "http://127.0.0.1.example.com",
+        ] {
+            let s = with_tokens(&[("ORIGIN_URL", remote)]);
+            assert!(s.problems.iter().any(|p| p.contains("clear text")), "{remote}: {:?}", s.problems);
+        }
+        for local in [
+            "http://127.0.0.1:8788",
+            "http://localhost:1",
+            "http://[::1]:8788/",
+            "http://127.9.9.9",
+            "https://origin.example.com",
+        ] {
+            let s = with_tokens(&[("ORIGIN_URL", local)]);
+            assert!(s.problems.is_empty(), "{local}: {:?}", s.problems);
+        }
     }
 
     #[test]
@@ -188,7 +275,7 @@ mod tests {
 
     #[test]
     fn bad_numbers_fall_back_to_defaults_and_are_reported() {
-        let s = from(&[("KV_EXPIRATION_SECS", "10"), ("MAX_BODY_BYTES", "-1"), ("ORIGIN_TIMEOUT_MS", "soon")]);
+        let s = with_tokens(&[("KV_EXPIRATION_SECS", "10"), ("MAX_BODY_BYTES", "-1"), ("ORIGIN_TIMEOUT_MS", "soon")]);
         assert_eq!(s.kv_expiration_secs, 3600);
         assert_eq!(s.max_body_bytes, 1024 * 1024);
         assert_eq!(s.origin_timeout_ms, 5_000);
@@ -197,13 +284,13 @@ mod tests {
 
     #[test]
     fn problems_never_quote_a_token() {
-        let s = from(&[("READ_TOKEN", "sekrit-123"), ("ADMIN_TOKEN", "sekrit-123")]);
+        let s = from(&[("READ_TOKEN", "sekrit-123"), ("ADMIN_TOKEN", "sekrit-123"), ("ORIGIN_TOKEN", "sekrit-9")]);
         assert_eq!(s.problems.len(), 1);
         assert!(!s.problems[0].contains("sekrit"));
     }
 
     #[test]
     fn empty_values_count_as_unset() {
-        assert_eq!(from(&[("READ_TOKEN", "  ")]).read_token, "dev-read-token");
+        assert_eq!(from(&[("READ_TOKEN", "  ")]).read_token, None);
     }
 }

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::error::Error;
+use super::error::{Error, Reason};
 use super::key::CacheKey;
 use super::lifecycle::Policy;
 use super::options::Options;
@@ -62,9 +62,14 @@ where
     C: Clock,
 {
     let changes = io.origin.changes_since(since).await.map_err(|e| match e {
-        TierError::Timeout => Error::OriginTimeout("the origin did not list its changes in time".into()),
-        TierError::Unreachable(why) => Error::Unavailable(format!("the origin is unreachable: {why}")),
-        other => Error::OriginError(format!("the origin could not list its changes: {other}")),
+        TierError::Timeout => {
+            Error::OriginTimeout(Reason::with_detail("the origin did not list its changes in time", &e))
+        }
+        TierError::Unreachable(_) => Error::Unavailable(Reason::with_detail("the origin is unreachable", &e)),
+        other => Error::OriginError(Reason::with_detail(
+            format!("the origin could not list its changes ({})", other.kind()),
+            &other,
+        )),
     })?;
     let mut report = SyncReport::default();
     for (name, entry) in changes.options {

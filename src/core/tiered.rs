@@ -24,6 +24,7 @@ use std::future::Future;
 use std::rc::Rc;
 
 use super::envelope;
+use super::error::{Error, Reason};
 use super::inflight::{InFlight, Lead, Role};
 use super::key::CacheKey;
 use super::lifecycle::{Millis, Policy};
@@ -325,7 +326,7 @@ impl TieredCache {
         e: TierError,
         kv: &K,
         clock: &C,
-    ) -> crate::core::error::Error {
+    ) -> Error {
         if e.write_outcome_unknown() {
             self.memory.borrow_mut().mark_stale(key, clock.now_ms());
             if kv.delete(key.as_str()).await.is_err() {
@@ -496,45 +497,57 @@ fn make_room(writes: &mut HashMap<String, Millis>, now: Millis) {
 }
 
 /// The caller-facing error for a write the origin did not take: nothing was
-/// changed anywhere, and the code says why.
-pub fn origin_write_error(e: TierError) -> crate::core::error::Error {
-    use crate::core::error::Error;
-    match e {
-        TierError::Unreachable(why) => {
-            Error::Unavailable(format!("the origin is unreachable, nothing was changed: {why}"))
+/// changed anywhere, and the code says why. The message is the edge's own;
+/// what the origin or the runtime said stays in the error's `detail` (the
+/// operator's log).
+pub fn origin_write_error(e: TierError) -> Error {
+    let message = match &e {
+        TierError::Unreachable(_) => "the origin is unreachable; nothing was changed".to_string(),
+        TierError::Timeout => {
+            return Error::OriginTimeout(Reason::with_detail(
+                "the origin did not answer in time; the write may or may not have been applied there \
+                 (the edge dropped its cached copy, so the next read asks the origin)",
+                &e,
+            ))
         }
-        TierError::Timeout => Error::OriginTimeout(
-            "the origin did not answer in time; the write may or may not have been applied there \
-             (the edge dropped its cached copy, so the next read asks the origin)"
-                .into(),
-        ),
-        TierError::Interrupted(why) => Error::OriginError(format!(
-            "the origin's answer was cut off ({why}); the write may have been applied there \
-             (the edge dropped its cached copy, so the next read asks the origin)"
-        )),
+        TierError::Interrupted(_) => "the origin's answer was cut off; the write may have been applied there \
+                                      (the edge dropped its cached copy, so the next read asks the origin)"
+            .to_string(),
         TierError::Status(status, _) => {
-            Error::OriginError(format!("the origin refused the write with status {status}; nothing was changed"))
+            format!("the origin refused the write with status {status}; nothing was changed")
         }
-        TierError::Garbage(why) => Error::OriginError(format!(
-            "the origin answered the write with something unreadable ({why}); it may have been applied there \
-             (the edge dropped its cached copy, so the next read asks the origin)"
-        )),
-        TierError::Throttled => Error::Unavailable("the origin is backing off after failures".into()),
+        TierError::Garbage(_) => "the origin answered the write with something unreadable; it may have been applied \
+                                  there (the edge dropped its cached copy, so the next read asks the origin)"
+            .to_string(),
+        TierError::Throttled => return Error::Unavailable("the origin is backing off after failures".into()),
+    };
+    match e {
+        TierError::Unreachable(_) => Error::Unavailable(Reason::with_detail(message, &e)),
+        _ => Error::OriginError(Reason::with_detail(message, &e)),
     }
 }
 
 /// The caller-facing error for a read with nothing to serve: no fresh or
-/// stale copy, and neither KV nor the origin could answer.
-pub fn read_failure_error(failure: ReadFailure) -> crate::core::error::Error {
-    use crate::core::error::Error;
+/// stale copy, and neither KV nor the origin could answer. As for writes,
+/// what the tiers said goes to `detail`, not to the caller.
+pub fn read_failure_error(failure: ReadFailure) -> Error {
+    let detail = match &failure.kv {
+        Some(kv) => format!("origin: {}; KV: {kv}", failure.origin),
+        None => format!("origin: {}", failure.origin),
+    };
     match failure.origin {
-        TierError::Timeout => {
-            Error::OriginTimeout("the origin did not answer in time and no cached copy was available".into())
-        }
-        TierError::Throttled => Error::Unavailable(
-            "no cached copy was available and the origin is not being asked for a moment after failures".into(),
-        ),
-        other => Error::Unavailable(format!("no cached copy was available and the origin could not answer: {other}")),
+        TierError::Timeout => Error::OriginTimeout(Reason::with_detail(
+            "the origin did not answer in time and no cached copy was available",
+            detail,
+        )),
+        TierError::Throttled => Error::Unavailable(Reason::with_detail(
+            "no cached copy was available and the origin is not being asked for a moment after failures",
+            detail,
+        )),
+        other => Error::Unavailable(Reason::with_detail(
+            format!("no cached copy was available and the origin could not answer ({})", other.kind()),
+            detail,
+        )),
     }
 }
 

@@ -15,11 +15,35 @@ pub enum Access {
     Admin,
 }
 
+/// Refuses every call while the read or admin token is not set: a Worker
+/// deployed without its secrets must not answer anyone, and must say why.
+///
+/// # Errors
+/// `not_configured` naming the missing secrets (never a value).
+pub fn require_configured(settings: &Settings) -> Result<(), Error> {
+    let missing: Vec<&str> = settings.missing_secrets().into_iter().filter(|name| *name != "ORIGIN_TOKEN").collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::NotConfigured(format!(
+        "this Worker is missing the secret{} {}: set {} with `wrangler secret put` (locally: .dev.vars)",
+        if missing.len() == 1 { "" } else { "s" },
+        missing.join(" and "),
+        if missing.len() == 1 { "it" } else { "them" },
+    )))
+}
+
 /// Checks an `Authorization` header value against the configured tokens.
 ///
 /// # Errors
-/// `unauthorized` when the header is missing, not `Bearer`, or matches no token.
+/// `not_configured` when the read or admin token is not set (see
+/// [`require_configured`]); `unauthorized` when the header is missing, not
+/// `Bearer`, or matches no token.
 pub fn authorize(header: Option<&str>, settings: &Settings) -> Result<Access, Error> {
+    require_configured(settings)?;
+    let (Some(admin_token), Some(read_token)) = (&settings.admin_token, &settings.read_token) else {
+        return Err(Error::NotConfigured("this Worker is missing its tokens".into()));
+    };
     let Some(header) = header else {
         return Err(Error::Unauthorized("missing Authorization: Bearer <token>".into()));
     };
@@ -29,9 +53,9 @@ pub fn authorize(header: Option<&str>, settings: &Settings) -> Result<Access, Er
         .or_else(|| header.trim().strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(|| Error::Unauthorized("the Authorization header must be Bearer <token>".into()))?;
-    if constant_time_eq(token.as_bytes(), settings.admin_token.as_bytes()) {
+    if constant_time_eq(token.as_bytes(), admin_token.as_bytes()) {
         Ok(Access::Admin)
-    } else if constant_time_eq(token.as_bytes(), settings.read_token.as_bytes()) {
+    } else if constant_time_eq(token.as_bytes(), read_token.as_bytes()) {
         Ok(Access::Read)
     } else {
         Err(Error::Unauthorized("the token is not valid".into()))
@@ -58,14 +82,33 @@ mod tests {
     use super::*;
 
     fn settings() -> Settings {
-        Settings::from_vars(|_| None)
+        Settings::from_vars(|name| match name {
+            "READ_TOKEN" => Some("the-read-token".into()),
+            "ADMIN_TOKEN" => Some("the-admin-token".into()),
+            _ => None,
+        })
     }
 
     #[test]
     fn read_and_admin_tokens_are_told_apart() {
         let s = settings();
-        assert_eq!(authorize(Some("Bearer dev-read-token"), &s), Ok(Access::Read));
-        assert_eq!(authorize(Some("Bearer dev-admin-token"), &s), Ok(Access::Admin));
+        assert_eq!(authorize(Some("Bearer the-read-token"), &s), Ok(Access::Read));
+        assert_eq!(authorize(Some("Bearer the-admin-token"), &s), Ok(Access::Admin));
+    }
+
+    #[test]
+    fn without_its_tokens_the_worker_refuses_everyone_and_names_what_is_missing() {
+        let only_admin = Settings::from_vars(|name| (name == "ADMIN_TOKEN").then(|| "the-admin-token".to_string()));
+        for (settings, missing) in
+            [(Settings::from_vars(|_| None), "READ_TOKEN and ADMIN_TOKEN"), (only_admin, "READ_TOKEN")]
+        {
+            for header in [None, Some("Bearer the-admin-token"), Some("Bearer dev-admin-token"), Some("Bearer ")] {
+                let err = authorize(header, &settings).expect_err("refused");
+                assert_eq!((err.code(), err.status()), ("not_configured", 503));
+                assert!(err.to_string().contains(missing), "{err}");
+                assert!(!err.to_string().contains("the-admin-token"));
+            }
+        }
     }
 
     #[test]
@@ -74,10 +117,11 @@ mod tests {
         for header in [
             None,
             Some(""),
-            Some("dev-admin-token"),
+            Some("the-admin-token"),
             Some("Basic abc"),
             Some("Bearer "),
-            Some("Bearer dev-admin-tokenX"),
+            Some("Bearer the-admin-tokenX"),
+            Some("Bearer dev-admin-token"),
             Some("Bearer wrong-secret"),
         ] {
             let err = authorize(header, &s).expect_err("refused");

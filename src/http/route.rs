@@ -218,8 +218,8 @@ pub fn percent_decode(segment: &str) -> Result<String, Error> {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
+    while let Some(&byte) = bytes.get(i) {
+        if byte == b'%' {
             let hex = bytes
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
@@ -233,7 +233,7 @@ pub fn percent_decode(segment: &str) -> Result<String, Error> {
                 None => return Err(Error::InvalidBody("malformed percent-escape in the path".into())),
             }
         }
-        out.push(bytes[i]);
+        out.push(byte);
         i += 1;
     }
     String::from_utf8(out).map_err(|_| Error::InvalidBody("the path does not decode to UTF-8".into()))

@@ -54,7 +54,7 @@ pub fn build(config: &JsValue) -> Result<Inner, Error> {
         }
     }
     vars.insert("ORIGIN_URL".into(), url);
-    vars.insert("ORIGIN_TOKEN".into(), token);
+    vars.insert("ORIGIN_TOKEN".into(), token.clone());
     let timeout = prop(&origin, "timeoutMs");
     if let Some(ms) = timeout.as_f64() {
         vars.insert("ORIGIN_TIMEOUT_MS".into(), ms.to_string());
@@ -86,19 +86,18 @@ pub fn build(config: &JsValue) -> Result<Inner, Error> {
     }
 
     // The Worker's own settings parser: the same defaults and the same
-    // validation; the read/admin tokens it also reads are unused here.
+    // validation (a Store has no read/admin tokens: it answers its caller).
     let settings = Settings::from_vars(|name| vars.get(name).cloned());
-    let mut service = match registry(config)? {
+    let service = match registry(config)? {
         Some(registry) => Service::with_registry(&settings, registry),
         None => Service::new(&settings)?,
     };
-    service.problems.retain(|p| !p.contains("READ_TOKEN equals ADMIN_TOKEN"));
     Ok(Inner {
         service,
         kv: JsKv::new(kv),
         origin: Rc::new(OriginConfig {
             base_url: settings.origin_url.clone(),
-            token: settings.origin_token.clone(),
+            token,
             timeout_ms: settings.origin_timeout_ms,
         }),
         clock: JsClock,

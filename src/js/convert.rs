@@ -22,7 +22,7 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 pub fn to_js(value: &Value) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_error(&Error::Unavailable(format!("converting the answer to JS: {e}"))))
+        .map_err(|e| js_error(&Error::Unavailable(format!("converting the answer to JS: {e}").into())))
 }
 
 /// A JS value as JSON; what JSON cannot hold is `invalid_type`.

@@ -67,6 +67,9 @@ pub fn js_error(error: &Error) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
     set(&js, "code", &JsValue::from_str(error.code()));
     set(&js, "status", &JsValue::from(error.status()));
+    if let Some(detail) = error.detail() {
+        set(&js, "detail", &JsValue::from_str(detail));
+    }
     js.into()
 }
 

@@ -208,11 +208,15 @@ export interface StoreStats {
   breakerOpen: boolean; entries: number; bytes: number; maxEntries: number; maxBytes: number;
 }
 
-/** Errors thrown or rejected by `Store` are `Error`s with these codes (API.md). */
+/** Errors thrown or rejected by `Store` are `Error`s with these codes (the edge API's error codes). */
 export type ErrorCode =
   | "invalid_body" | "invalid_type" | "invalid_scope" | "invalid_rules" | "invalid_id" | "too_large"
   | "immutable" | "nostore" | "unknown_option" | "origin_error" | "unavailable" | "origin_timeout";
-export interface StoreError extends Error { code: ErrorCode; status: number }
+/**
+ * `message` is the store's own words, safe to pass on; `detail`, when present, is what the origin or KV
+ * said (an origin's error text can hold anything): for your logs, not for your callers.
+ */
+export interface StoreError extends Error { code: ErrorCode; status: number; detail?: string }
 "#;
 
 #[wasm_bindgen]

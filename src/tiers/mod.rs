@@ -60,6 +60,19 @@ pub enum TierError {
 }
 
 impl TierError {
+    /// A few words for what went wrong that never quote the origin (its
+    /// status number at most): safe to put in an answer to a caller.
+    pub fn kind(&self) -> String {
+        match self {
+            TierError::Unreachable(_) => "unreachable".into(),
+            TierError::Timeout => "timed out".into(),
+            TierError::Interrupted(_) => "answer cut off".into(),
+            TierError::Status(status, _) => format!("status {status}"),
+            TierError::Garbage(_) => "unreadable answer".into(),
+            TierError::Throttled => "backing off".into(),
+        }
+    }
+
     /// Whether a write that failed this way may still have been applied by
     /// the origin (so the caches can no longer be trusted for that key): no
     /// answer in time, an answer cut off, or a 2xx whose body is unreadable.

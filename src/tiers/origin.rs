@@ -39,7 +39,8 @@ type Abort = Rc<RefCell<Option<AbortController>>>;
 /// A client of the origin API for one request.
 pub struct OriginClient {
     base_url: String,
-    token: String,
+    /// `None` when `ORIGIN_TOKEN` is not set: then nothing is sent at all.
+    token: Option<String>,
     timeout: Duration,
     pending: PendingGets,
 }
@@ -49,11 +50,14 @@ const UNREACHABLE: &str = "unreachable:";
 const INTERRUPTED: &str = "interrupted:";
 
 impl OriginClient {
-    /// A client of the origin at `base_url` (no trailing slash).
-    pub fn new(base_url: &str, token: &str, timeout_ms: u64) -> Self {
+    /// A client of the origin at `base_url` (no trailing slash). Without a
+    /// token it never calls the origin: every exchange fails at once as
+    /// unreachable, so reads serve what the caches hold and writes fail
+    /// clearly, and no request goes out unauthenticated.
+    pub fn new(base_url: &str, token: Option<&str>, timeout_ms: u64) -> Self {
         OriginClient {
             base_url: base_url.to_string(),
-            token: token.to_string(),
+            token: token.map(str::to_string),
             timeout: Duration::from_millis(timeout_ms),
             pending: PendingGets::default(),
         }
@@ -92,12 +96,15 @@ impl OriginClient {
     /// Starts the exchange as a JS promise that runs on its own, whether or
     /// not the caller keeps waiting for it.
     fn start(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(Promise, Abort), TierError> {
+        let Some(token) = &self.token else {
+            return Err(TierError::Unreachable("ORIGIN_TOKEN is not set, so the origin is never called".into()));
+        };
         let url = format!("{}{}", self.base_url, path);
         let headers = Headers::new();
         let set = |k: &str, v: &str| {
             headers.set(k, v).map_err(|e| TierError::Unreachable(format!("building the origin request: {e}")))
         };
-        set("authorization", &format!("Bearer {}", self.token))?;
+        set("authorization", &format!("Bearer {token}"))?;
         set("accept", "application/json")?;
         if body.is_some() {
             set("content-type", "application/json")?;

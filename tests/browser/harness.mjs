@@ -136,7 +136,10 @@ async function startWorker(dir, originUrl) {
   const log = join(dir, 'wrangler.log');
   const fd = openSync(log, 'w');
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
-    '--persist-to', join(dir, 'state'), '--var', `ORIGIN_URL:${originUrl}`];
+    '--persist-to', join(dir, 'state'), '--var', `ORIGIN_URL:${originUrl}`,
+    // The tokens of .dev.vars.example, given explicitly so that a developer's own .dev.vars
+    // (which `wrangler dev` also reads) cannot change what these tests prove.
+    '--var', `READ_TOKEN:${READ}`, '--var', `ADMIN_TOKEN:${ADMIN}`, '--var', `ORIGIN_TOKEN:${ORIGIN_TOKEN}`];
   const child = track(spawn(wrangler, args, {
     cwd: ROOT,
     detached: true,

@@ -20,9 +20,28 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The tokens of `.dev.vars.example`, which every test Worker is given.
 pub const READ: &str = "dev-read-token";
 pub const ADMIN: &str = "dev-admin-token";
+/// The token the Worker sends and the origin (started with `--dev`) accepts.
 pub const ORIGIN_TOKEN: &str = "dev-origin-token";
+
+/// Creates `.dev.vars` from `.dev.vars.example` when it is missing, as
+/// `scripts/dev` does: `wrangler dev` of the repository's config reads its
+/// secrets from there. Tests pass their tokens with `--var` as well (which
+/// wins over `.dev.vars`), so a developer's own `.dev.vars` cannot change
+/// what they prove.
+pub fn ensure_dev_vars() {
+    let target = root().join(".dev.vars");
+    if target.exists() {
+        return;
+    }
+    let example = std::fs::read(root().join(".dev.vars.example")).expect("read .dev.vars.example");
+    // Several tests may start at once: only the first creates the file.
+    if let Ok(mut file) = std::fs::OpenOptions::new().write(true).create_new(true).open(&target) {
+        std::io::Write::write_all(&mut file, &example).expect("write .dev.vars");
+    }
+}
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -76,10 +95,11 @@ impl Origin {
     fn launch(&mut self, port: u16) {
         let bin = Origin::binary();
         assert!(bin.exists(), "no origin binary at {} — run scripts/test (it builds it)", bin.display());
+        // `--dev`: the origin accepts the development token, as under scripts/dev.
         let mut child = Command::new(&bin)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
+            .args(["--dev", "--listen", &format!("127.0.0.1:{port}"), "--db"])
             .arg(&self.db)
-            .args(["--token", ORIGIN_TOKEN])
+            .env_remove("ORIGIN_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .process_group(0)
@@ -158,8 +178,51 @@ pub struct Worker {
 
 impl Worker {
     /// Starts `wrangler dev` against `origin_url` with KV state under
-    /// `state`, plus extra `--var NAME:VALUE` pairs.
+    /// `state`, the tokens of `.dev.vars.example`, plus extra
+    /// `--var NAME:VALUE` pairs. Waits until `/healthz` answers 200.
     pub fn start(origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
+        ensure_dev_vars();
+        let mut all = vec![("READ_TOKEN", READ), ("ADMIN_TOKEN", ADMIN), ("ORIGIN_TOKEN", ORIGIN_TOKEN)];
+        all.extend_from_slice(vars);
+        let worker = Worker::launch(&root().join("wrangler.toml"), origin_url, state, &all);
+        let health = worker.call("GET", "/healthz", None, None);
+        assert_eq!(health.status, 200, "the Worker is not fully configured: {}", health.body);
+        worker
+    }
+
+    /// Starts `wrangler dev` as a deployment that forgot its secrets: the
+    /// repository's config copied into `state` (where no `.dev.vars` is),
+    /// with only `vars` given. Waits until `/healthz` answers at all.
+    pub fn start_without_secrets(origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
+        let config = std::fs::read_to_string(root().join("wrangler.toml")).expect("read wrangler.toml");
+        let mut copy = String::new();
+        let mut in_build = false;
+        for line in config.lines() {
+            if line.starts_with('[') {
+                in_build = line.trim() == "[build]";
+            }
+            if in_build {
+                continue;
+            }
+            let line = match line.trim() {
+                "main = \"build/index.js\"" => {
+                    format!("main = {:?}", root().join("build/index.js").display().to_string())
+                }
+                "directory = \"www\"" => format!("directory = {:?}", root().join("www").display().to_string()),
+                _ => line.to_string(),
+            };
+            copy.push_str(&line);
+            copy.push('\n');
+        }
+        let dir = state.join("unconfigured");
+        std::fs::create_dir_all(&dir).expect("config dir");
+        let path = dir.join("wrangler.toml");
+        std::fs::write(&path, copy).expect("write the config copy");
+        assert!(!dir.join(".dev.vars").exists() && !dir.join(".env").exists());
+        Worker::launch(&path, origin_url, state, vars)
+    }
+
+    fn launch(config: &Path, origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
         let port = free_port();
         let log = state.join(format!("wrangler-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("wrangler log");
@@ -168,6 +231,8 @@ impl Worker {
         let mut cmd = Command::new(wrangler);
         cmd.current_dir(root())
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--config")
+            .arg(config)
             .args(["--inspector-port", &free_port().to_string()])
             .arg("--persist-to")
             .arg(state.join("wrangler-state"))
@@ -198,13 +263,18 @@ impl Worker {
                 }
             }
             if let Ok(reply) = try_call("GET", &format!("{}/healthz", self.url()), None, None) {
-                if reply.status == 200 {
+                if reply.status == 200 || reply.body.get("missing").is_some() {
                     return;
                 }
             }
             std::thread::sleep(Duration::from_millis(200));
         }
         panic!("wrangler dev was not ready within 120 s:\n{}", self.log_tail());
+    }
+
+    /// Everything wrangler (and the Worker's `console` lines) printed so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// The last lines wrangler printed, for failure messages.

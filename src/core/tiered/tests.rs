@@ -214,3 +214,25 @@ fn slow_read_finishing_after_a_write_does_not_resurrect_the_old_value() {
     assert_eq!(read.expect("read").entry.value(), Some(&json!("new")), "the newer version won");
     assert_eq!(w.read("k").expect("read").entry.value(), Some(&json!("new")));
 }
+
+#[test]
+fn what_the_origin_said_stays_in_the_detail_and_never_reaches_the_caller() {
+    let said = "database error: disk I/O at /var/lib/secret.db";
+    let failure = ReadFailure { kv: None, origin: TierError::Status(500, said.into()) };
+    let read = read_failure_error(failure);
+    let writes = [
+        TierError::Status(500, said.into()),
+        TierError::Garbage(said.into()),
+        TierError::Interrupted(said.into()),
+        TierError::Unreachable(said.into()),
+        TierError::Timeout,
+    ]
+    .map(origin_write_error);
+    for error in std::iter::once(read).chain(writes) {
+        assert!(!error.to_string().contains("database error"), "{}: {error}", error.code());
+        assert!(error.detail().is_some(), "{}: the cause is kept for the log", error.code());
+    }
+    assert!(read_failure_error(ReadFailure { kv: None, origin: TierError::Status(500, said.into()) })
+        .detail()
+        .is_some_and(|d| d.contains("database error")));
+}

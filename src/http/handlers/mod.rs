@@ -19,7 +19,7 @@ use super::body;
 use super::isolate::{self, Isolate};
 use super::reply;
 use super::route::{self, Method, Route};
-use crate::core::error::Error;
+use crate::core::error::{Error, Reason};
 use crate::core::service::Refresh;
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
@@ -57,9 +57,7 @@ impl Ctx<'_> {
         let pending = self.pending.clone();
         worker_ctx.wait_until(async move {
             let Ok(kv) = kv_binding(&env) else { return };
-            let settings = &isolate.settings;
-            let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms)
-                .sharing(pending);
+            let origin = origin_client(&isolate).sharing(pending);
             let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
             isolate.service.revalidate(&io, &what).await;
         });
@@ -72,23 +70,27 @@ pub async fn handle(mut req: Request, env: Env, worker_ctx: Context) -> Response
     let method = Method::parse(req.method().as_ref());
     let path = req.path();
     let query = req.url().ok().and_then(|u| u.query().map(str::to_string)).unwrap_or_default();
-    let (response, debug) = match serve(&mut req, &env, &worker_ctx, method, &path, &query).await {
-        Ok((response, debug)) => (response, debug),
+    let (response, debug, detail) = match serve(&mut req, &env, &worker_ctx, method, &path, &query).await {
+        Ok((response, debug)) => (response, debug, None),
         Err(e) => {
             let mut response = reply::error(&e);
             if e.code() == "method_not_allowed" {
                 let _ = response.headers_mut().set("allow", &route::allowed_methods(&path, &query).join(", "));
             }
-            (response, isolate::get(&env).map(|i| i.settings.debug).unwrap_or(false))
+            let debug = isolate::get(&env).map(|i| i.settings.debug).unwrap_or(false);
+            (response, debug, e.detail().map(str::to_string))
         }
     };
     if debug {
+        // What the origin or the runtime said about a failure is for the
+        // operator: it goes here, never into the answer.
         let line = json!({
             "method": req.method().as_ref(),
             "path": path.chars().take(200).collect::<String>(),
             "status": response.status_code(),
             "x_cache": response.headers().get("x-cache").ok().flatten(),
             "ms": worker::Date::now().as_millis().saturating_sub(started),
+            "detail": detail.map(|d| d.chars().take(500).collect::<String>()),
         });
         worker::console_log!("{line}");
     }
@@ -105,10 +107,11 @@ async fn serve(
 ) -> Result<(Response, bool), Error> {
     if path == "/healthz" {
         route::route(method, path, query)?;
-        return Ok((reply::json(200, &json!({ "ok": true }), None), false));
+        return Ok((health(env), false));
     }
     // Who is asking comes first: without a valid token, every /v1 call is
-    // 401, whatever its ids or method.
+    // 401 (503 `not_configured` while the Worker lacks its tokens),
+    // whatever its ids or method.
     let isolate = isolate::get(env)?;
     let header = req.headers().get("authorization").ok().flatten();
     let access = auth::authorize(header.as_deref(), &isolate.settings)?;
@@ -117,12 +120,32 @@ async fn serve(
         auth::require_admin(access)?;
     }
     let kv = kv_binding(env)?;
-    let settings = &isolate.settings;
-    let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
+    let origin = origin_client(&isolate);
     let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
     let ctx = Ctx { isolate: &isolate, io, access, env, worker_ctx: Some(worker_ctx), pending: origin.pending() };
     let response = dispatch(req, &ctx, route).await?;
-    Ok((response, settings.debug))
+    Ok((response, isolate.settings.debug))
+}
+
+/// `GET /healthz`: 200 `{"ok": true}` when the Worker has every secret it
+/// needs, else 503 `{"ok": false, "missing": [names]}` — so a deploy check
+/// catches a Worker deployed without them. Needs no token.
+fn health(env: &Env) -> Response {
+    let missing = match isolate::get(env) {
+        Ok(isolate) => isolate.settings.missing_secrets(),
+        Err(e) => return reply::error(&e),
+    };
+    if missing.is_empty() {
+        reply::json(200, &json!({ "ok": true }), None)
+    } else {
+        reply::json(503, &json!({ "ok": false, "missing": missing }), None)
+    }
+}
+
+/// A client of the configured origin for one request.
+fn origin_client(isolate: &Isolate) -> OriginClient {
+    let settings = &isolate.settings;
+    OriginClient::new(&settings.origin_url, settings.origin_token.as_deref(), settings.origin_timeout_ms)
 }
 
 const VALUE_BODY: &str = "{\"value\": <json>}";
@@ -130,7 +153,7 @@ const VALUE_BODY: &str = "{\"value\": <json>}";
 async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Response, Error> {
     let limit = ctx.isolate.settings.max_body_bytes;
     match route {
-        Route::Health => Ok(reply::json(200, &json!({ "ok": true }), None)),
+        Route::Health => Ok(health(ctx.env)),
         Route::ListOptions => Ok(options::list(ctx)),
         Route::GetOption(name) => options::get(ctx, &name).await,
         Route::SetOption(name) => options::set(ctx, &name, read_json(req, limit, VALUE_BODY).await?).await,
@@ -160,7 +183,7 @@ async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Resp
 fn kv_binding(env: &Env) -> Result<WorkersKv, Error> {
     env.kv(KV_BINDING)
         .map(WorkersKv)
-        .map_err(|e| Error::Unavailable(format!("the KV binding {KV_BINDING} is missing: {e}")))
+        .map_err(|e| Error::Unavailable(Reason::with_detail(format!("the KV binding {KV_BINDING} is missing"), e)))
 }
 
 /// Reads and parses a JSON body within the size limit.
@@ -178,8 +201,7 @@ pub async fn scheduled_sync(env: Env) {
     let outcome = async {
         let isolate = isolate::get(&env)?;
         let kv = kv_binding(&env)?;
-        let settings = &isolate.settings;
-        let origin = OriginClient::new(&settings.origin_url, &settings.origin_token, settings.origin_timeout_ms);
+        let origin = origin_client(&isolate);
         let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
         let pending = origin.pending();
         let ctx = Ctx { isolate: &isolate, io, access: Access::Admin, env: &env, worker_ctx: None, pending };
@@ -190,6 +212,11 @@ pub async fn scheduled_sync(env: Env) {
         Ok(report) => {
             worker::console_log!("edge-options sync: re-wrote {} entries into KV ({report:?})", report.total())
         }
-        Err(e) => worker::console_error!("edge-options sync failed: {} ({})", e, e.code()),
+        Err(e) => worker::console_error!(
+            "edge-options sync failed: {} ({}; {})",
+            e,
+            e.code(),
+            e.detail().unwrap_or("no detail")
+        ),
     }
 }

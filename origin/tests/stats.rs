@@ -62,3 +62,21 @@ fn stats_need_the_token() {
     o.send("GET", "/_origin/stats", None, None).assert_error(401, "unauthorized");
     o.send("POST", "/_origin/stats/reset", Some("nope"), Some(b"{}")).assert_error(401, "unauthorized");
 }
+
+#[test]
+fn odd_methods_and_paths_from_unauthenticated_clients_do_not_grow_the_counters() {
+    let dir = tempdir();
+    let o = Origin::start(&dir);
+    o.post("/_origin/stats/reset").ok();
+    for i in 0..200 {
+        let method = format!("X{i}");
+        let reply = o.send(&method, &format!("/options/n{i}"), None, None);
+        assert!(reply.status == 401 || reply.status == 405, "{method}: {} {}", reply.status, reply.body);
+        o.send(&format!("M{i}"), &format!("/no/such/route/{i}"), None, None);
+        o.send("GET", &format!("/random/{i}"), None, None);
+    }
+    let stats = o.get("/_origin/stats").ok();
+    assert_eq!(stats["requests"], 600, "{stats}");
+    let keys: Vec<String> = stats["by_route"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    assert_eq!(keys, ["GET (unmatched)", "OTHER (unmatched)", "OTHER /options/{name}"], "{stats}");
+}

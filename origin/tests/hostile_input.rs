@@ -15,6 +15,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/options/x"),
     ("DELETE", "/options/x"),
     ("GET", "/options?updated_since=0"),
+    ("GET", "/changes?after=0&limit=5"),
     ("GET", "/organizations/1/options"),
     ("PUT", "/organizations/1/options/k"),
     ("DELETE", "/organizations/1/options/k"),
@@ -264,6 +265,7 @@ fn odd_paths_and_queries_never_answer_500() {
             format!("/users/1/options?project={seg_enc}"),
             format!("/users/{seg_enc}/options/k?organization={seg_enc}"),
             format!("/options?updated_since={seg_enc}"),
+            format!("/changes?after={seg_enc}&limit={seg_enc}"),
             format!("/projects/{seg_enc}/ownership"),
         ] {
             for method in ["GET", "PUT", "DELETE"] {

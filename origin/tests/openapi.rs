@@ -36,6 +36,7 @@ fn openapi_documents_every_served_route_and_method() {
     let rules = json!({"raw": "x"});
     o.get("/healthz");
     o.get("/options?updated_since=0");
+    o.get("/changes?after=0&limit=10");
     o.put("/options/a", &v);
     o.get("/options/a");
     o.delete("/options/a");
@@ -50,7 +51,7 @@ fn openapi_documents_every_served_route_and_method() {
 
     let stats = o.get("/_origin/stats").ok();
     let routes: Vec<String> = stats["by_route"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
-    assert_eq!(routes.len(), 17, "{routes:?}");
+    assert_eq!(routes.len(), 18, "{routes:?}");
     let mut checked = routes;
     checked.push("GET /_origin/stats".into());
     checked.push("POST /_origin/stats/reset".into());

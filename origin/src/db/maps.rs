@@ -5,6 +5,7 @@
 //! the map's version forward and an emptied map is told apart from a map
 //! that was never written only by that version.
 
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -40,14 +41,16 @@ impl Scope {
         }
     }
 
-    fn from_parts(tag: &str, owner: i64, within: i64) -> ApiResult<Self> {
-        Ok(match tag {
+    /// The scope a stored row key names; `None` for a tag this origin
+    /// never writes (a hand-edited or corrupted file).
+    pub(crate) fn from_parts(tag: &str, owner: i64, within: i64) -> Option<Self> {
+        Some(match tag {
             "organization" => Scope::Organization(owner),
             "project" => Scope::Project(owner),
             "user" => Scope::User(owner),
             "user_project" => Scope::UserInProject(owner, within),
             "user_organization" => Scope::UserInOrganization(owner, within),
-            other => return Err(ApiError::internal(format!("unknown stored scope '{other}'"))),
+            _ => return None,
         })
     }
 
@@ -92,17 +95,35 @@ pub fn get(conn: &Connection, scope: Scope) -> ApiResult<MapSnapshot> {
         )
         .optional()?
         .unwrap_or(0);
+    let values = read_values(conn, scope)?.map_err(ApiError::internal)?;
+    Ok(MapSnapshot { values, version })
+}
+
+/// Every key of the map and its value. The inner `Err` says which stored
+/// key or value this origin cannot read (a hand-edited or corrupted file):
+/// a direct read answers it as a 500, the change feed skips the map and
+/// reports it.
+pub(crate) fn read_values(conn: &Connection, scope: Scope) -> ApiResult<Result<Map<String, Value>, String>> {
+    let (tag, owner, within) = scope.parts();
     let mut stmt = conn.prepare_cached(
         "SELECT key, value FROM map_values
          WHERE scope = ?1 AND owner_id = ?2 AND within_id = ?3 ORDER BY key",
     )?;
-    let rows = stmt.query_map(params![tag, owner, within], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let rows =
+        stmt.query_map(params![tag, owner, within], |r| Ok((r.get::<_, SqlValue>(0)?, r.get::<_, SqlValue>(1)?)))?;
     let mut values = Map::new();
     for row in rows {
-        let (key, text) = row?;
-        values.insert(key, decode_value(&text)?);
+        let (key, text) = match row? {
+            (SqlValue::Text(key), SqlValue::Text(text)) => (key, text),
+            (SqlValue::Text(key), _) => return Ok(Err(format!("the stored value of key '{key}' is not text"))),
+            _ => return Ok(Err("a stored key is not text".to_string())),
+        };
+        match decode_value(&text) {
+            Ok(value) => values.insert(key, value),
+            Err(_) => return Ok(Err(format!("the stored value of key '{key}' is not valid JSON"))),
+        };
     }
-    Ok(MapSnapshot { values, version })
+    Ok(Ok(values))
 }
 
 /// Stores `key = value` in the map; answers the map after the write.
@@ -150,24 +171,4 @@ fn touch(conn: &Connection, scope: Scope, version: i64, updated_at: i64) -> ApiR
         params![tag, owner, within, version, updated_at],
     )?;
     Ok(())
-}
-
-/// Every map written at or after `since`, whole, with its `updated_at`,
-/// ordered by version.
-pub fn changed_since(conn: &Connection, since: i64) -> ApiResult<Vec<(Scope, MapSnapshot, i64)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT scope, owner_id, within_id, updated_at FROM maps
-         WHERE updated_at >= ?1 ORDER BY version",
-    )?;
-    let rows = stmt
-        .query_map(params![since], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (tag, owner, within, updated_at) in rows {
-        let scope = Scope::from_parts(&tag, owner, within)?;
-        out.push((scope, get(conn, scope)?, updated_at));
-    }
-    Ok(out)
 }

@@ -6,6 +6,7 @@
 //! transaction that bumps the counter and stores the row with it, so the
 //! counter never goes backwards, also across restarts.
 
+pub mod changed;
 pub mod changes;
 pub mod maps;
 pub mod options;

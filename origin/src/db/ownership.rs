@@ -107,27 +107,3 @@ pub fn delete(conn: &mut Connection, project: i64) -> ApiResult<Result<i64, Look
     tx.commit()?;
     Ok(Ok(version))
 }
-
-/// One entry of the change feed.
-#[derive(Debug)]
-pub struct OwnershipChange {
-    /// The project.
-    pub project: i64,
-    /// The record, or the tombstone's version after a delete.
-    pub record: Result<Ownership, i64>,
-    /// Unix seconds of the write or delete.
-    pub updated_at: i64,
-}
-
-/// Records written or deleted at or after `since`, ordered by version.
-pub fn changed_since(conn: &Connection, since: i64) -> ApiResult<Vec<OwnershipChange>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS}, project_id FROM ownership WHERE updated_at >= ?1 ORDER BY version"
-    ))?;
-    let rows = stmt
-        .query_map(params![since], |r| {
-            Ok(OwnershipChange { project: r.get(6)?, record: from_row(r)?, updated_at: r.get(5)? })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
-}

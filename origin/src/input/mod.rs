@@ -12,4 +12,4 @@ mod query;
 
 pub use body::{ownership_body, value_body, Body};
 pub use path::{id, name, PathParams};
-pub use query::{updated_since, user_scope};
+pub use query::{changes_window, updated_since, user_scope};

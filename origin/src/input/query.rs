@@ -1,4 +1,5 @@
-//! Query strings: `updated_since` and the user sub-scopes.
+//! Query strings: the change feeds' `updated_since`, `after` and `limit`,
+//! and the user sub-scopes.
 
 use crate::db::Scope;
 use crate::error::{ApiError, ApiResult};
@@ -27,15 +28,41 @@ pub fn updated_since(query: Option<&str>) -> ApiResult<i64> {
     let pairs = pairs(query);
     let raw = single(&pairs, "updated_since")?
         .ok_or_else(|| ApiError::invalid_body("query parameter 'updated_since' (unix seconds) is required"))?;
-    match raw.parse::<i64>() {
-        Ok(n) if n >= 0 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-        _ => {
-            let shown: String = raw.chars().take(40).collect();
-            Err(ApiError::invalid_body(format!(
-                "'updated_since' must be unix seconds, a non-negative integer; got '{shown}'"
-            )))
-        }
-    }
+    whole(&raw).ok_or_else(|| {
+        ApiError::invalid_body(format!(
+            "'updated_since' must be unix seconds, a non-negative integer; got '{}'",
+            shown(&raw)
+        ))
+    })
+}
+
+/// Parses `after=<version>` (default 0) and `limit=<rows>` (default
+/// `default_limit`, 1..=`max_limit`) of `GET /changes`.
+pub fn changes_window(query: Option<&str>, default_limit: i64, max_limit: i64) -> ApiResult<(i64, i64)> {
+    let pairs = pairs(query);
+    let after = match single(&pairs, "after")? {
+        None => 0,
+        Some(raw) => whole(&raw).ok_or_else(|| {
+            ApiError::invalid_body(format!("'after' must be a version, a non-negative integer; got '{}'", shown(&raw)))
+        })?,
+    };
+    let limit = match single(&pairs, "limit")? {
+        None => default_limit,
+        Some(raw) => whole(&raw).filter(|n| (1..=max_limit).contains(n)).ok_or_else(|| {
+            ApiError::invalid_body(format!("'limit' must be an integer from 1 to {max_limit}; got '{}'", shown(&raw)))
+        })?,
+    };
+    Ok((after, limit))
+}
+
+/// A non-negative decimal integer of digits only (no sign, no spaces).
+fn whole(raw: &str) -> Option<i64> {
+    raw.parse::<i64>().ok().filter(|n| *n >= 0 && !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// At most 40 characters of what the caller sent, for a message.
+fn shown(raw: &str) -> String {
+    raw.chars().take(40).collect()
 }
 
 /// Picks the user scope from `?project=P` / `?organization=O` (neither:
@@ -70,6 +97,27 @@ mod tests {
             Some("updated_since=99999999999999999999"),
         ] {
             assert!(updated_since(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn changes_window_defaults_and_bounds() {
+        assert_eq!(changes_window(None, 100, 1000).ok(), Some((0, 100)));
+        assert_eq!(changes_window(Some("after=17&limit=1"), 100, 1000).ok(), Some((17, 1)));
+        assert_eq!(changes_window(Some("limit=1000"), 100, 1000).ok(), Some((0, 1000)));
+        for bad in [
+            "after=",
+            "after=-1",
+            "after=x",
+            "after=1&after=2",
+            "after=99999999999999999999",
+            "limit=0",
+            "limit=1001",
+            "limit=",
+            "limit=+5",
+            "limit=1&limit=2",
+        ] {
+            assert!(changes_window(Some(bad), 100, 1000).is_err(), "{bad}");
         }
     }
 

@@ -1,5 +1,6 @@
 //! The route table: one place listing every path the origin serves.
 
+mod changes;
 mod fallback;
 mod maps;
 mod options;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
     let stats = Arc::clone(&state.stats);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/changes", get(changes::list))
         .route("/options", get(options::list))
         .route("/options/", get(fallback::empty_name).put(fallback::empty_name).delete(fallback::empty_name))
         .route("/options/{*name}", get(options::get).put(options::put).delete(options::delete))

@@ -44,7 +44,8 @@ pub async fn delete(State(st): State<AppState>, params: PathParams) -> ApiResult
 }
 
 /// `GET /options?updated_since=<unix seconds>`: every write and delete
-/// stamped at or after that second, ordered by version.
+/// stamped at or after that second, ordered by version (the older feed;
+/// `GET /changes` pages by version).
 pub async fn list(State(st): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<Json<Changes>> {
     let since = input::updated_since(query.as_deref())?;
     Ok(Json(st.db.run(move |c| db::changes::since(c, since)).await?))

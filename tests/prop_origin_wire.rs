@@ -13,10 +13,11 @@
 
 mod prop_support;
 
+use edge_options::core::scope::{Scope, MAX_ID};
 use edge_options::core::slot::Versioned;
 use edge_options::tiers::origin_wire::{
-    changes, map_answer, map_delete, option_delete, option_get, option_put, ownership_delete, ownership_get,
-    ownership_put,
+    change_page, map_answer, map_delete, option_delete, option_get, option_put, ownership_delete, ownership_get,
+    ownership_put, Changed,
 };
 use edge_options::tiers::TierError;
 use proptest::prelude::*;
@@ -155,46 +156,75 @@ fn version_body() -> impl Strategy<Value = String> {
     ]
 }
 
-fn change_feed() -> impl Strategy<Value = String> {
-    let option = (field(any_text(6).prop_map(Value::String).boxed()), field(arb_json(1).boxed()), field(version()))
-        .prop_map(|(n, v, ver)| object(vec![("name", n), ("value", v), ("version", ver)], None));
-    let deleted = (field(any_text(6).prop_map(Value::String).boxed()), field(version()))
-        .prop_map(|(n, ver)| object(vec![("name", n), ("version", ver)], None));
+/// A small version most of the time, so versions fall on both sides of a
+/// page's `(after, next]` window; any `u64` sometimes.
+fn small_version() -> BoxedStrategy<Value> {
+    prop_oneof![4 => (0u64..12).prop_map(Value::from), 1 => any::<u64>().prop_map(Value::from)].boxed()
+}
+
+/// An id: in range, 0, or out of the edge's range (above `i64::MAX`).
+fn an_id() -> BoxedStrategy<Value> {
+    prop_oneof![4 => (1u64..6).prop_map(Value::from), 1 => Just(json!(0)), 1 => Just(json!(u64::MAX))].boxed()
+}
+
+/// One entry of `GET /changes`: a `kind` and every field any kind reads,
+/// each usually right, sometimes wrong or missing.
+fn feed_entry() -> BoxedStrategy<Value> {
+    let kind = prop::sample::select(vec!["option", "option_deleted", "map", "ownership", "ownership_deleted", "comet"])
+        .prop_map(Value::from)
+        .boxed();
     let scope = prop::sample::select(vec!["organization", "project", "user", "galaxy"]).prop_map(Value::from).boxed();
-    let map = (field(scope), field(version()), prop::option::of(version()), field(map_values()), field(version()))
-        .prop_map(|(s, id, p, values, ver)| {
-            object(vec![("scope", s), ("id", id), ("project", p), ("values", values), ("version", ver)], None)
-        });
-    (
-        prop::option::of(prop::collection::vec(option, 0..3)),
-        prop::option::of(prop::collection::vec(deleted, 0..3)),
-        prop::option::of(prop::collection::vec(map, 0..3)),
-        prop::option::of(prop::collection::vec(ownership_body(), 0..2)),
-    )
-        .prop_map(|(options, deleted, maps, ownership)| {
-            let ownership = ownership.map(|bodies| {
-                bodies
-                    .iter()
-                    .filter_map(|b| serde_json::from_str::<Value>(b).ok())
-                    .map(|mut v| {
-                        if let Some(o) = v.as_object_mut() {
-                            o.insert("project".into(), json!(9));
-                        }
-                        v
-                    })
-                    .collect::<Vec<_>>()
-            });
-            let arr = |v: Option<Vec<Value>>| v.map(Value::Array);
+    let flag = || field(any::<bool>().prop_map(Value::Bool).boxed());
+    let common = (
+        field(kind),
+        field(small_version()),
+        field(any_text(6).prop_map(Value::String).boxed()),
+        field(arb_json(1).boxed()),
+    );
+    let map = (field(scope), field(an_id()), prop::option::of(an_id()), prop::option::of(an_id()), field(map_values()));
+    let ownership = (field(any_text(12).prop_map(Value::String).boxed()), (flag(), flag(), flag()), field(an_id()));
+    prop_oneof![
+        8 => (common, map, ownership).prop_map(|((kind, version, name, value), (scope, id, within_p, within_o, values), (raw, (f, a, i), project))| {
+            // `project` names the enclosing project of a user map, or the
+            // project of an ownership record: the kind decides.
+            let project = project.or(within_p);
             object(
                 vec![
-                    ("options", arr(options)),
-                    ("deleted", arr(deleted)),
-                    ("maps", arr(maps)),
-                    ("ownership", arr(ownership)),
+                    ("kind", kind),
+                    ("version", version),
+                    ("name", name),
+                    ("value", value),
+                    ("scope", scope),
+                    ("id", id),
+                    ("project", project),
+                    ("organization", within_o),
+                    ("values", values),
+                    ("raw", raw),
+                    ("fallthrough", f),
+                    ("auto_assignment", a),
+                    ("is_active", i),
+                    ("updated_at", Some(json!(1))),
                 ],
                 None,
             )
-            .to_string()
+        }),
+        1 => arb_json(2),
+    ]
+    .boxed()
+}
+
+/// A page answer: `(after, body)`, its top level usually on contract.
+fn change_page_body() -> impl Strategy<Value = (u64, String)> {
+    (
+        0u64..6,
+        field(prop::collection::vec(feed_entry(), 0..6).prop_map(Value::Array).boxed()),
+        field(small_version()),
+        field(any::<bool>().prop_map(Value::Bool).boxed()),
+        prop::option::of(arb_json(1)),
+    )
+        .prop_map(|(after, changes, next, more, skipped)| {
+            let body = object(vec![("changes", changes), ("next", next), ("more", more), ("skipped", skipped)], None);
+            (after, body.to_string())
         })
 }
 
@@ -207,7 +237,7 @@ fn any_body() -> impl Strategy<Value = String> {
         map_body(),
         ownership_body(),
         version_body(),
-        change_feed(),
+        change_page_body().prop_map(|(_, body)| body),
     ]
 }
 
@@ -259,6 +289,75 @@ fn contract_ownership(body: &str) -> Option<Versioned> {
     Some(Versioned::present(record, o.get("version")?.as_u64()?))
 }
 
+/// One entry of a page, read the slow way: what the parser must keep, or
+/// `None` when the entry breaks the contract (it is counted instead).
+fn contract_change(entry: &Value, after: u64, next: u64) -> Option<(Changed, Versioned)> {
+    let o = entry.as_object()?;
+    let kind = o.get("kind")?.as_str()?;
+    let version = o.get("version")?.as_u64()?;
+    if version <= after || version > next {
+        return None;
+    }
+    let id = |v: &Value| v.as_u64().filter(|n| (1..=MAX_ID).contains(n));
+    // An optional id: missing or null is none; anything else must be a u64.
+    let optional = |name: &str| -> Option<Option<u64>> {
+        match o.get(name) {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => v.as_u64().map(Some),
+        }
+    };
+    match kind {
+        "option" => {
+            let name = o.get("name")?.as_str()?;
+            let value = o.get("value").filter(|v| !v.is_null())?;
+            Some((Changed::Option(name.to_string()), Versioned::present(value.clone(), version)))
+        }
+        "option_deleted" => Some((Changed::Option(o.get("name")?.as_str()?.to_string()), Versioned::absent(version))),
+        "map" => {
+            let scope_name = o.get("scope")?.as_str()?;
+            let raw_id = o.get("id")?.as_u64()?;
+            let (project, organization) = (optional("project")?, optional("organization")?);
+            let values = o.get("values")?.as_object()?;
+            if values.values().any(Value::is_null) {
+                return None;
+            }
+            let ok = |n: u64| id(&Value::from(n));
+            let scope = match (scope_name, project, organization) {
+                ("organization", None, None) => Scope::Organization(ok(raw_id)?),
+                ("project", None, None) => Scope::Project(ok(raw_id)?),
+                ("user", None, None) => Scope::User(ok(raw_id)?),
+                ("user", Some(p), None) => Scope::UserInProject(ok(raw_id)?, ok(p)?),
+                ("user", None, Some(g)) => Scope::UserInOrganization(ok(raw_id)?, ok(g)?),
+                _ => return None,
+            };
+            Some((Changed::Map(scope), Versioned::present(Value::Object(values.clone()), version)))
+        }
+        "ownership" => {
+            let project = o.get("project")?.as_u64()?;
+            let record = contract_ownership(&entry.to_string())?;
+            Some((Changed::Ownership(id(&Value::from(project))?), record))
+        }
+        "ownership_deleted" => {
+            let project = id(&Value::from(o.get("project")?.as_u64()?))?;
+            Some((Changed::Ownership(project), Versioned::absent(version)))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a page's top level keeps the contract: `changes` an array,
+/// `next` a u64 not below `after`, `more` a bool, and `more` only when
+/// `next` moved forward.
+fn contract_page_top(body: &str, after: u64) -> bool {
+    let Some(o) = parsed(body) else { return false };
+    let next = o.get("next").and_then(Value::as_u64);
+    let more = o.get("more").and_then(Value::as_bool);
+    match (o.get("changes").map(Value::is_array), next, more) {
+        (Some(true), Some(next), Some(more)) => next >= after && !(more && next == after),
+        _ => false,
+    }
+}
+
 fn check_status_error<T: std::fmt::Debug>(got: &Result<T, TierError>, status: u16) -> Result<(), TestCaseError> {
     match got {
         Err(TierError::Status(s, quote)) => {
@@ -283,7 +382,7 @@ proptest! {
         let _ = option_get(&name, status, &body);
         let _ = option_put(&name, status, &body);
         let _ = option_delete(status, &body);
-        let _ = changes(status, &body);
+        let _ = change_page(3, status, &body);
         let _ = map_answer(status, &body);
         let _ = map_delete(status, &body);
         let _ = ownership_get(status, &body);
@@ -299,7 +398,7 @@ proptest! {
         check_status_error(&option_get("a", status, &body), status)?;
         check_status_error(&option_put("a", status, &body), status)?;
         check_status_error(&option_delete(status, &body), status)?;
-        check_status_error(&changes(status, &body), status)?;
+        check_status_error(&change_page(0, status, &body), status)?;
         check_status_error(&map_answer(status, &body), status)?;
         check_status_error(&map_delete(status, &body), status)?;
         check_status_error(&ownership_get(status, &body), status)?;
@@ -395,26 +494,42 @@ proptest! {
     }
 
     #[test]
-
-    fn change_feed_that_is_not_an_object_is_garbage(body in any_body()) {
-        let got = changes(200, &body);
+    fn change_page_that_is_not_an_object_is_garbage(body in any_body(), after in 0u64..5) {
+        let got = change_page(after, 200, &body);
         if parsed(&body).is_none() {
             check_garbage(&got, &body)?;
         }
     }
 
     #[test]
+    fn change_page_is_readable_exactly_when_its_top_level_keeps_the_contract((after, body) in change_page_body()) {
+        // Entries never make a page unreadable: a bad one is counted, not fatal.
+        let got = change_page(after, 200, &body);
+        if contract_page_top(&body, after) {
+            prop_assert!(got.is_ok(), "{} gave {:?}", body, got);
+        } else {
+            check_garbage(&got, &body)?;
+        }
+    }
 
-    fn change_feed_skips_entries_that_break_the_contract(body in change_feed()) {
-        // `changes` documents: "An entry that breaks the contract is skipped
-        // rather than failing the whole feed." The top level is an object
-        // with an `options` array, so the feed itself is readable.
-        // The generator makes each list an array or leaves it out; the feed
-        // is readable exactly when it has its `options` list, whatever its
-        // entries hold (no filtering, so no cases are rejected).
-        let top = parsed(&body).expect("an object");
-        let readable = top.get("options").is_some_and(Value::is_array);
-        prop_assert_eq!(changes(200, &body).is_ok(), readable, "{}", body);
+    #[test]
+    fn change_page_keeps_exactly_the_entries_on_contract_in_version_order(
+        after in 0u64..6,
+        entries in prop::collection::vec(feed_entry(), 0..8),
+        ahead in 0u64..8,
+        more in any::<bool>(),
+        skipped in prop::collection::vec(arb_json(1), 0..3),
+    ) {
+        let next = after + ahead + u64::from(more);
+        let body = json!({"changes": entries, "next": next, "more": more, "skipped": skipped}).to_string();
+        let got = change_page(after, 200, &body).expect("an on-contract page parses");
+        let mut want: Vec<(Changed, Versioned)> =
+            entries.iter().filter_map(|e| contract_change(e, after, next)).collect();
+        want.sort_by_key(|(_, entry)| entry.version);
+        let kept: Vec<(Changed, Versioned)> = got.changes.into_iter().map(|c| (c.thing, c.entry)).collect();
+        prop_assert_eq!(&kept, &want, "{}", body);
+        prop_assert_eq!(got.unreadable, entries.len() - want.len() + skipped.len());
+        prop_assert_eq!((got.next, got.more), (next, more));
     }
 }
 
@@ -468,26 +583,5 @@ proptest! {
                 None => check_garbage(&got, &body)?,
             }
         }
-    }
-
-    #[test]
-    fn change_feed_entries_on_contract_are_all_kept(
-        options in prop::collection::vec((any_text(6), arb_json(1), any::<u64>()), 0..4),
-        deleted in prop::collection::vec((any_text(6), any::<u64>()), 0..4),
-    ) {
-        let body = json!({
-            "options": options.iter().map(|(n, v, ver)| json!({"name": n, "value": v, "version": ver, "updated_at": 1})).collect::<Vec<_>>(),
-            "deleted": deleted.iter().map(|(n, ver)| json!({"name": n, "version": ver, "updated_at": 1})).collect::<Vec<_>>(),
-        })
-        .to_string();
-        let got = changes(200, &body).expect("an on-contract feed parses");
-        let mut want: Vec<(String, Versioned)> = options
-            .iter()
-            .filter(|(_, v, _)| !v.is_null())
-            .map(|(n, v, ver)| (n.clone(), Versioned::present(v.clone(), *ver)))
-            .collect();
-        want.extend(deleted.iter().map(|(n, ver)| (n.clone(), Versioned::absent(*ver))));
-        prop_assert_eq!(got.options, want);
-        prop_assert!(got.maps.is_empty() && got.ownership.is_empty());
     }
 }

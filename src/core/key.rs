@@ -24,6 +24,8 @@ pub enum Kind {
     Ownership,
     /// The last processed event of a group hash (KV only).
     LastEvent,
+    /// The sync job's own state (KV only).
+    Sync,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Kind::Map => "map",
             Kind::Ownership => "own",
             Kind::LastEvent => "evt",
+            Kind::Sync => "sync",
         }
     }
 }
@@ -60,6 +63,11 @@ impl CacheKey {
     /// The key of a group hash's last processed event.
     pub fn last_event(project: Id, hash: Id) -> CacheKey {
         CacheKey(format!("{}:{project}:{hash}", Kind::LastEvent.prefix()))
+    }
+
+    /// The key of the sync job's cursor: the last origin version it completed.
+    pub fn sync_cursor() -> CacheKey {
+        CacheKey(format!("{}:cursor", Kind::Sync.prefix()))
     }
 
     fn build(kind: Kind, name: &str) -> CacheKey {
@@ -119,10 +127,12 @@ mod tests {
             CacheKey::ownership(1),
             CacheKey::last_event(1, 1),
             CacheKey::map(&Scope::Organization(1)),
+            CacheKey::sync_cursor(),
         ];
         let unique: std::collections::HashSet<_> = keys.iter().map(CacheKey::as_str).collect();
         assert_eq!(unique.len(), keys.len());
         assert_eq!(CacheKey::map(&Scope::UserInProject(2, 3)).as_str(), "map:user:2:proj:3");
+        assert_eq!(CacheKey::sync_cursor().as_str(), "sync:cursor");
     }
 
     #[test]

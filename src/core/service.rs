@@ -16,12 +16,9 @@ use super::project_ownership::ProjectOwnership;
 use super::registry::{parse_legacy_prefixes, Registry};
 use super::scope::{Id, Scope};
 use super::settings::Settings;
-use super::sync::{self, KindPolicies, SyncReport};
+use super::sync::{self, KindPolicies, SyncLimits, SyncReport};
 use super::tiered::TieredCache;
 use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
-
-/// How far back the sync job looks, seconds (as the original design).
-pub const SYNC_WINDOW_SECS: u64 = 3600;
 
 /// The state of one isolate.
 pub struct Service {
@@ -37,6 +34,8 @@ pub struct Service {
     pub last_events: LastEvents,
     /// Lifecycles of maps and ownership, for the sync job.
     pub kinds: KindPolicies,
+    /// What one sync run may spend.
+    pub sync_limits: SyncLimits,
     /// Settings and config values that were bad and replaced by defaults.
     pub problems: Vec<String>,
 }
@@ -83,6 +82,7 @@ impl Service {
             ownership: ProjectOwnership::new(settings.ownership_policy),
             last_events: LastEvents::new(settings.last_event_expiration_secs),
             kinds: KindPolicies { maps: settings.map_policy, ownership: settings.ownership_policy },
+            sync_limits: settings.sync,
             problems,
         }
     }
@@ -102,19 +102,20 @@ impl Service {
         }
     }
 
-    /// Re-writes into KV what the origin changed in the last
-    /// `SYNC_WINDOW_SECS` (the cron trigger and `POST /v1/admin/sync`).
+    /// Re-writes into KV what the origin changed since the last run, within
+    /// this isolate's sync limits (the cron trigger, `POST /v1/admin/sync`
+    /// and the npm package's `sync()`).
     ///
     /// # Errors
-    /// As `sync::sync`: the origin could not list its changes.
+    /// As `sync::sync`: KV could not read the cursor, or the origin could
+    /// not list its changes.
     pub async fn sync<K, O, C>(&self, io: &Io<'_, K, O, C>) -> Result<SyncReport, Error>
     where
         K: NetworkCache,
         O: DurableStore,
         C: Clock,
     {
-        let since = (io.clock.now_ms() / 1000).saturating_sub(SYNC_WINDOW_SECS);
-        sync::sync(&self.options, &self.kinds, &self.cache, io, since).await
+        sync::sync(&self.options, &self.kinds, &self.cache, io, self.sync_limits).await
     }
 }
 
@@ -156,13 +157,17 @@ mod tests {
     }
 
     #[test]
-    fn sync_rewrites_what_the_origin_changed_within_the_window() {
+    fn sync_rewrites_what_the_origin_changed_within_the_settings_limits() {
         let world = FakeTiers::at(10_000_000);
-        world.origin.now_secs.set(10_000);
         let service = Service::new(&settings(&[])).expect("valid registry");
         world.origin.store("mail.host", serde_json::json!("smtp.example.com"));
         let report = block_on(service.sync(&world.io())).expect("origin lists its changes");
-        assert_eq!(report.options, 1);
+        assert_eq!((report.options, report.cursor, report.more), (1, 1, false));
+        let tight = Service::new(&settings(&[("SYNC_MAX_KV_OPS", "4"), ("SYNC_MAX_ORIGIN_CALLS", "1")]));
+        world.origin.store("mail.from", serde_json::json!("a@example.com"));
+        world.origin.store("mail.port", serde_json::json!(2525));
+        let report = block_on(tight.expect("valid registry").sync(&world.io())).expect("a run");
+        assert_eq!((report.kv_ops, report.origin_calls, report.options, report.more), (4, 1, 1, true));
         let key = CacheKey::option("mail.host");
         assert!(world.kv.data.borrow().contains_key(key.as_str()), "KV holds the synced value");
     }

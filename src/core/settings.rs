@@ -12,6 +12,7 @@
 
 use super::lifecycle::Policy;
 use super::memory::Limits;
+use super::sync::{SyncLimits, MAX_KV_OPS, MAX_ORIGIN_CALLS, MIN_KV_OPS};
 use super::throttle::ThrottleConfig;
 use super::tiered::Timeouts;
 
@@ -48,6 +49,8 @@ pub struct Settings {
     pub ownership_policy: Policy,
     /// How long KV keeps a last-processed-event record, seconds.
     pub last_event_expiration_secs: u64,
+    /// What one sync run may spend (KV operations, origin calls).
+    pub sync: SyncLimits,
     /// Write one structured log line per request.
     pub debug: bool,
     /// Bad values that were replaced by their defaults.
@@ -136,6 +139,27 @@ impl Settings {
             number("OWNERSHIP_GRACE_SECS", default_grace, 0),
         );
         let last_event_expiration_secs = number("LAST_EVENT_EXPIRATION_SECS", defaults::LAST_EVENT_EXPIRATION_SECS, 60);
+        let sync_defaults = SyncLimits::default();
+        let sync_kv_ops = number("SYNC_MAX_KV_OPS", u64::from(sync_defaults.max_kv_ops), u64::from(MIN_KV_OPS));
+        let sync_origin_calls = number("SYNC_MAX_ORIGIN_CALLS", u64::from(sync_defaults.max_origin_calls), 1);
+        let mut at_most = |name: &str, n: u64, max: u32, default: u32| match u32::try_from(n) {
+            Ok(n) if n <= max => n,
+            _ => {
+                problems.push(format!(
+                    "{name}={n} is over {max} (one invocation may make 1,000 subrequests in all); using {default}"
+                ));
+                default
+            }
+        };
+        let sync = SyncLimits {
+            max_kv_ops: at_most("SYNC_MAX_KV_OPS", sync_kv_ops, MAX_KV_OPS, sync_defaults.max_kv_ops),
+            max_origin_calls: at_most(
+                "SYNC_MAX_ORIGIN_CALLS",
+                sync_origin_calls,
+                MAX_ORIGIN_CALLS,
+                sync_defaults.max_origin_calls,
+            ),
+        };
 
         if !(origin_url.starts_with("http://") || origin_url.starts_with("https://")) {
             problems.push(format!("ORIGIN_URL={origin_url:?} is not an http(s) URL; origin calls will fail"));
@@ -172,6 +196,7 @@ impl Settings {
             map_policy,
             ownership_policy,
             last_event_expiration_secs,
+            sync,
             debug,
             problems,
         }
@@ -280,6 +305,19 @@ mod tests {
         assert_eq!(s.max_body_bytes, 1024 * 1024);
         assert_eq!(s.origin_timeout_ms, 5_000);
         assert_eq!(s.problems.len(), 3);
+    }
+
+    #[test]
+    fn sync_limits_default_well_under_the_platform_limit_and_are_bounded() {
+        assert_eq!(with_tokens(&[]).sync, SyncLimits { max_kv_ops: 500, max_origin_calls: 10 });
+        let s = with_tokens(&[("SYNC_MAX_KV_OPS", "12"), ("SYNC_MAX_ORIGIN_CALLS", "3")]);
+        assert_eq!(s.sync, SyncLimits { max_kv_ops: 12, max_origin_calls: 3 });
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        for (kv, calls) in [("3", "0"), ("901", "101"), ("many", "-1")] {
+            let s = with_tokens(&[("SYNC_MAX_KV_OPS", kv), ("SYNC_MAX_ORIGIN_CALLS", calls)]);
+            assert_eq!(s.sync, SyncLimits::default(), "{kv} {calls}");
+            assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
+        }
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! `NetworkCache` over a Workers KV binding object, or anything with the
 //! same method shapes: `get(key)` → `Promise<string | null>`,
-//! `put(key, value, { expirationTtl })`, `delete(key)`.
+//! `put(key, value, { expirationTtl })`, `delete(key)`, and where the
+//! binding has it the bulk read `get([keys])` → `Promise<Map<string,
+//! string | null>>` (workerd's KV binding; a binding without it answers
+//! something other than a `Map`, and keys are then read one by one).
 //!
 //! Calls go through `Reflect`/`Function` so nothing here depends on
 //! workers-rs; every throw, rejection or odd answer becomes a `TierError`.
 
-use js_sys::Object;
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Map, Object};
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::interop::{call_and_await, message, method, set};
 use crate::core::tiered::KV_MIN_EXPIRATION_SECS;
@@ -54,5 +57,29 @@ impl NetworkCache for JsKv {
 
     async fn delete(&self, key: &str) -> Result<(), TierError> {
         self.call("delete", &[JsValue::from_str(key)]).await.map(|_| ())
+    }
+
+    async fn get_bulk(&self, keys: &[String]) -> Result<Option<Vec<Option<String>>>, TierError> {
+        let asked: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+        // A binding without bulk reads may throw on an array key, or answer
+        // null: either way the caller reads key by key (and a KV that is
+        // down fails those reads too).
+        let Ok(got) = self.call("get", &[asked.into()]).await else { return Ok(None) };
+        let Some(found) = got.dyn_ref::<Map>() else { return Ok(None) };
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let value = found.get(&JsValue::from_str(key));
+            if value.is_null() || value.is_undefined() {
+                out.push(None);
+            } else {
+                match value.as_string() {
+                    Some(text) => out.push(Some(text)),
+                    None => {
+                        return Err(TierError::Garbage("KV: a bulk get() answered something other than text".into()))
+                    }
+                }
+            }
+        }
+        Ok(Some(out))
     }
 }

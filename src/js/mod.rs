@@ -378,17 +378,15 @@ impl Store {
         })
     }
 
-    /// Re-writes into KV what the origin changed in the last hour (the
-    /// Worker's cron job; call it from your own `scheduled` handler):
-    /// `{ synced, options, maps, ownership, failed }`.
+    /// One run of the sync job (the Worker's cron job; call it from your
+    /// own `scheduled` handler): re-writes into KV what the origin changed
+    /// since the cursor the last run saved in KV, within the store's sync
+    /// limits, and answers `{ synced, options, maps, ownership, failed,
+    /// skipped, unreadable, kvOps, originCalls, cursor, more, problems }`.
     pub fn sync(&self) -> SyncPromise {
         self.spawn(|call| async move {
             let report = call.service.sync(&call.io()).await?;
-            let mut answer = serde_json::to_value(report).unwrap_or_else(|_| json!({}));
-            if let Value::Object(map) = &mut answer {
-                map.insert("synced".into(), json!(report.total()));
-            }
-            Ok(answer)
+            Ok(camel_case_keys(serde_json::to_value(report).unwrap_or_else(|_| json!({}))))
         })
     }
 

@@ -173,8 +173,31 @@ export interface OwnersAnswer {
 /** The answer to `lastProcessed`: event ids aligned with the hash ids asked for, `null` for unknown. */
 export interface LastProcessed { eventIds: (string | null)[] }
 
-/** The answer to `sync`: entries re-written into KV, by kind. */
-export interface SyncReport { synced: number; options: number; maps: number; ownership: number; failed: number }
+/**
+ * The answer to `sync`: one run of the sync job. It continues after the
+ * cursor the last run saved in KV and stops within the store's limits
+ * (`SYNC_MAX_KV_OPS`, `SYNC_MAX_ORIGIN_CALLS`); call it again while `more`.
+ */
+export interface SyncReport {
+  /** Entries written into KV in all (`options + maps + ownership`). */
+  synced: number; options: number; maps: number; ownership: number;
+  /** Writes KV refused; the cursor stays before the first, so the next run retries them. */
+  failed: number;
+  /** Changes not written on purpose: KV already held them at that version or newer, or the option is not stored. */
+  skipped: number;
+  /** Changes nobody could read (rows the origin reported, entries off the contract), passed over. */
+  unreadable: number;
+  /** KV operations this run made (a bulk read counts once), at most `SYNC_MAX_KV_OPS`. */
+  kvOps: number;
+  /** Origin calls this run made, at most `SYNC_MAX_ORIGIN_CALLS`. */
+  originCalls: number;
+  /** The origin version the next run continues after. */
+  cursor: number;
+  /** Whether changes are left for the next run. */
+  more: boolean;
+  /** What went wrong without failing the run. */
+  problems: string[];
+}
 
 /** Synchronous option reads at one moment (see `Store.reader`). */
 export interface OptionReader {

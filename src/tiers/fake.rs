@@ -3,11 +3,11 @@
 //! the calls it receives, so a test can prove a tier was *not* reached.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
-use super::{Changes, Clock, DurableStore, NetworkCache, TierError};
+use super::{Change, ChangePage, Changed, Clock, DurableStore, NetworkCache, TierError};
 use crate::core::lifecycle::Millis;
 use crate::core::scope::{Id, Scope};
 use crate::core::slot::{Slot, Versioned};
@@ -49,6 +49,13 @@ pub struct FakeKv {
     pub write_mode: Cell<Mode>,
     pub gets: Cell<u32>,
     pub puts: Cell<u32>,
+    pub deletes: Cell<u32>,
+    /// Bulk reads asked for (answered or not).
+    pub bulk_gets: Cell<u32>,
+    /// The store has no bulk read (`get_bulk` answers `None`).
+    pub no_bulk: Cell<bool>,
+    /// Keys whose puts fail (as a 429 would), whatever the write mode.
+    pub refused: RefCell<HashSet<String>>,
     pub last_expiration: Cell<u64>,
 }
 
@@ -78,17 +85,39 @@ impl NetworkCache for FakeKv {
         if let Some(e) = failure(self.write_mode.get()) {
             return Err(e);
         }
+        if self.refused.borrow().contains(key) {
+            return Err(TierError::Status(429, "too many writes to one key".into()));
+        }
         self.last_expiration.set(expiration_ttl_secs);
         self.data.borrow_mut().insert(key.to_string(), value);
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), TierError> {
+        self.deletes.set(self.deletes.get() + 1);
         if let Some(e) = failure(self.write_mode.get()) {
             return Err(e);
         }
         self.data.borrow_mut().remove(key);
         Ok(())
+    }
+
+    async fn get_bulk(&self, keys: &[String]) -> Result<Option<Vec<Option<String>>>, TierError> {
+        self.bulk_gets.set(self.bulk_gets.get() + 1);
+        if self.no_bulk.get() {
+            return Ok(None);
+        }
+        stall(self.stall.get()).await;
+        if let Some(e) = failure(self.read_mode.get()) {
+            return Err(e);
+        }
+        let data = self.data.borrow();
+        let garbage = self.read_mode.get() == Mode::Garbage;
+        Ok(Some(
+            keys.iter()
+                .map(|k| if garbage { Some("\u{1}not an envelope".into()) } else { data.get(k).cloned() })
+                .collect(),
+        ))
     }
 }
 
@@ -103,9 +132,13 @@ pub struct FakeOrigin {
     pub calls: Cell<u32>,
     pub maps: RefCell<HashMap<Scope, Versioned>>,
     pub ownership: RefCell<HashMap<Id, Versioned>>,
-    /// Unix seconds of each write, for `changes_since`.
-    pub written_at: RefCell<HashMap<String, u64>>,
-    pub now_secs: Cell<u64>,
+    /// Versions of rows the change feed reports as unreadable (`skipped`).
+    pub unreadable: RefCell<Vec<u64>>,
+    /// Pages of the change feed asked for.
+    pub feed_calls: Cell<u32>,
+    /// When set, the change feed answers this many more pages, then fails
+    /// as unreachable (an origin that goes down in the middle of a sync).
+    pub feed_pages_left: Cell<Option<u32>>,
 }
 
 impl FakeOrigin {
@@ -114,7 +147,15 @@ impl FakeOrigin {
         let v = self.version.get() + 1;
         self.version.set(v);
         self.options.borrow_mut().insert(name.into(), Versioned::present(value, v));
-        self.written_at.borrow_mut().insert(name.into(), self.now_secs.get());
+        v
+    }
+
+    /// A row the origin can no longer read, at the next version: the feed
+    /// reports it in `skipped`.
+    pub fn corrupt_row(&self) -> u64 {
+        let v = self.version.get() + 1;
+        self.version.set(v);
+        self.unreadable.borrow_mut().push(v);
         v
     }
 
@@ -162,38 +203,43 @@ impl DurableStore for FakeOrigin {
         let v = self.version.get() + 1;
         self.version.set(v);
         self.options.borrow_mut().insert(name.into(), Versioned::absent(v));
-        self.written_at.borrow_mut().insert(name.into(), self.now_secs.get());
         Ok(Versioned::absent(v))
     }
 
-    async fn changes_since(&self, since: u64) -> Result<Changes, TierError> {
+    async fn changes_after(&self, after: u64, limit: u32) -> Result<ChangePage, TierError> {
+        self.feed_calls.set(self.feed_calls.get() + 1);
+        if let Some(left) = self.feed_pages_left.get() {
+            if left == 0 {
+                return Err(TierError::Unreachable("connection refused".into()));
+            }
+            self.feed_pages_left.set(Some(left - 1));
+        }
         self.enter()?;
         self.garbage()?;
-        let written = self.written_at.borrow();
-        let recent = |key: &String| written.get(key).is_some_and(|t| *t >= since);
-        let mut options: Vec<_> = self
-            .options
-            .borrow()
-            .iter()
-            .filter(|(name, _)| recent(name))
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect();
-        options.sort_by_key(|(_, v)| v.version);
-        let maps = self
-            .maps
-            .borrow()
-            .iter()
-            .filter(|(scope, _)| recent(&scope.key_suffix()))
-            .map(|(s, v)| (*s, v.clone()))
-            .collect();
-        let ownership = self
-            .ownership
-            .borrow()
-            .iter()
-            .filter(|(project, _)| recent(&format!("own:{project}")))
-            .map(|(p, v)| (*p, v.clone()))
-            .collect();
-        Ok(Changes { options, maps, ownership })
+        // Every thing at its latest version, and the unreadable rows (None).
+        let mut rows: Vec<(u64, Option<Change>)> = Vec::new();
+        let mut add = |thing: Changed, entry: &Versioned| {
+            if entry.version > after {
+                rows.push((entry.version, Some(Change { thing, entry: entry.clone() })));
+            }
+        };
+        for (name, entry) in self.options.borrow().iter() {
+            add(Changed::Option(name.clone()), entry);
+        }
+        for (scope, entry) in self.maps.borrow().iter() {
+            add(Changed::Map(*scope), entry);
+        }
+        for (project, entry) in self.ownership.borrow().iter() {
+            add(Changed::Ownership(*project), entry);
+        }
+        rows.extend(self.unreadable.borrow().iter().filter(|v| **v > after).map(|v| (*v, None)));
+        rows.sort_by_key(|(v, _)| *v);
+        let limit = limit as usize;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = rows.last().map_or(after, |(v, _)| *v);
+        let unreadable = rows.iter().filter(|(_, c)| c.is_none()).count();
+        Ok(ChangePage { changes: rows.into_iter().filter_map(|(_, c)| c).collect(), unreadable, next, more })
     }
 
     async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError> {
@@ -232,7 +278,7 @@ impl DurableStore for FakeOrigin {
     async fn put_ownership(&self, project: Id, record: &Value) -> Result<Versioned, TierError> {
         self.enter()?;
         self.garbage()?;
-        let v = self.next_version(&format!("own:{project}"));
+        let v = self.next_version();
         let stored = Versioned::present(record.clone(), v);
         self.ownership.borrow_mut().insert(project, stored.clone());
         Ok(stored)
@@ -241,17 +287,16 @@ impl DurableStore for FakeOrigin {
     async fn delete_ownership(&self, project: Id) -> Result<Versioned, TierError> {
         self.enter()?;
         self.garbage()?;
-        let v = self.next_version(&format!("own:{project}"));
+        let v = self.next_version();
         self.ownership.borrow_mut().insert(project, Versioned::absent(v));
         Ok(Versioned::absent(v))
     }
 }
 
 impl FakeOrigin {
-    fn next_version(&self, written_key: &str) -> u64 {
+    fn next_version(&self) -> u64 {
         let v = self.version.get() + 1;
         self.version.set(v);
-        self.written_at.borrow_mut().insert(written_key.to_string(), self.now_secs.get());
         v
     }
 
@@ -261,7 +306,7 @@ impl FakeOrigin {
             _ => serde_json::Map::new(),
         };
         change(&mut map);
-        let v = self.next_version(&scope.key_suffix());
+        let v = self.next_version();
         let stored = Versioned::present(Value::Object(map), v);
         self.maps.borrow_mut().insert(*scope, stored.clone());
         stored

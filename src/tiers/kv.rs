@@ -36,22 +36,12 @@ impl NetworkCache for WorkersKv {
         self.0.delete(key).await.map_err(kv_error)
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, TierError> {
-        let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(KV_BULK_LIMIT) {
-            match self.0.get_bulk(chunk).text().await {
-                Ok(mut found) => out.extend(chunk.iter().map(|k| found.remove(k).flatten())),
-                // A runtime without bulk reads: one read per key.
-                Err(_) => {
-                    for key in chunk {
-                        out.push(self.get(key).await?);
-                    }
-                }
-            }
+    async fn get_bulk(&self, keys: &[String]) -> Result<Option<Vec<Option<String>>>, TierError> {
+        match self.0.get_bulk(keys).text().await {
+            Ok(mut found) => Ok(Some(keys.iter().map(|k| found.remove(k).flatten()).collect())),
+            // A runtime without bulk reads: the caller reads key by key (and a
+            // KV that is down fails those reads too).
+            Err(_) => Ok(None),
         }
-        Ok(out)
     }
 }
-
-/// Most keys one KV bulk read takes.
-const KV_BULK_LIMIT: usize = 100;

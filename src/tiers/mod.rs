@@ -26,7 +26,7 @@ pub mod origin;
 
 use serde_json::Value;
 
-pub use origin_wire::Changes;
+pub use origin_wire::{Change, ChangePage, Changed};
 
 use crate::core::lifecycle::Millis;
 use crate::core::scope::{Id, Scope};
@@ -92,16 +92,34 @@ pub trait NetworkCache {
     async fn put(&self, key: &str, value: String, expiration_ttl_secs: u64) -> Result<(), TierError>;
     /// Removes `key`.
     async fn delete(&self, key: &str) -> Result<(), TierError>;
-    /// The texts of many keys, aligned with `keys`. Implementations use a
-    /// bulk read where the store has one (KV: at most 100 keys per call).
+    /// The texts of at most [`KV_BULK_KEYS`] keys in ONE operation (KV's
+    /// bulk read), aligned with `keys`; `Ok(None)` when this store has no
+    /// bulk read, so the caller reads key by key. A caller that counts its
+    /// operations (the sync job: an invocation may make at most 1,000
+    /// subrequests) counts this call as one whatever it answers.
+    async fn get_bulk(&self, _keys: &[String]) -> Result<Option<Vec<Option<String>>>, TierError> {
+        Ok(None)
+    }
+    /// The texts of many keys, aligned with `keys`: bulk reads of
+    /// [`KV_BULK_KEYS`] where the store has them, one read per key otherwise.
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, TierError> {
         let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            out.push(self.get(key).await?);
+        for chunk in keys.chunks(KV_BULK_KEYS) {
+            match self.get_bulk(chunk).await? {
+                Some(found) if found.len() == chunk.len() => out.extend(found),
+                _ => {
+                    for key in chunk {
+                        out.push(self.get(key).await?);
+                    }
+                }
+            }
         }
         Ok(out)
     }
 }
+
+/// Most keys one KV bulk read takes.
+pub const KV_BULK_KEYS: usize = 100;
 
 /// The origin API for registered options (API.md "Origin contract").
 #[allow(async_fn_in_trait)]
@@ -113,8 +131,9 @@ pub trait DurableStore {
     /// Removes a value; answers absent with the delete's version (or the
     /// tombstone's, or 0, when there was nothing to delete).
     async fn delete_option(&self, name: &str) -> Result<Versioned, TierError>;
-    /// Everything written or deleted since `since` (Unix seconds).
-    async fn changes_since(&self, since: u64) -> Result<Changes, TierError>;
+    /// One page of the change feed: the changes with a version above
+    /// `after`, in version order, at most `limit` (`GET /changes`).
+    async fn changes_after(&self, after: u64, limit: u32) -> Result<ChangePage, TierError>;
     /// A whole option map (empty with version 0 when nothing was ever set).
     async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError>;
     /// Sets one key; answers the whole map after the write.

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::origin_wire::{self, encode_segment};
-use super::{Changes, DurableStore, TierError};
+use super::{ChangePage, DurableStore, TierError};
 use crate::core::scope::{Id, Scope};
 use crate::core::slot::Versioned;
 
@@ -62,9 +62,9 @@ impl<T: OriginExchange> DurableStore for T {
         origin_wire::option_delete(status, &body)
     }
 
-    async fn changes_since(&self, since: u64) -> Result<Changes, TierError> {
-        let (status, body) = self.exchange(Verb::Get, &format!("/options?updated_since={since}"), None).await?;
-        origin_wire::changes(status, &body)
+    async fn changes_after(&self, after: u64, limit: u32) -> Result<ChangePage, TierError> {
+        let (status, body) = self.exchange(Verb::Get, &format!("/changes?after={after}&limit={limit}"), None).await?;
+        origin_wire::change_page(after, status, &body)
     }
 
     async fn get_map(&self, scope: &Scope) -> Result<Versioned, TierError> {
@@ -157,6 +157,14 @@ mod tests {
         let sent = origin.sent.borrow();
         assert_eq!(sent[0].1, "/users/5/options/a%2Fb?project=6");
         assert_eq!(sent[1], (Verb::Get, "/organizations/9/options".to_string(), None));
+    }
+
+    #[test]
+    fn the_change_feed_is_asked_by_version_and_limit() {
+        let origin = Recorder::answering(200, json!({ "changes": [], "skipped": [], "next": 7, "more": false }));
+        let page = block_on(origin.changes_after(7, 50)).expect("a valid answer");
+        assert_eq!((page.next, page.more), (7, false));
+        assert_eq!(origin.sent.borrow()[0], (Verb::Get, "/changes?after=7&limit=50".to_string(), None));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::TierError;
-use crate::core::scope::{Id, Scope};
+use crate::core::scope::{Id, Scope, MAX_ID};
 use crate::core::slot::Versioned;
 
 /// Longest error body quoted back in a `TierError` (and so in logs).
@@ -28,34 +28,33 @@ struct VersionOnly {
 }
 
 #[derive(Deserialize)]
-struct DeletedRecord {
-    name: String,
-    version: u64,
-}
-
-#[derive(Deserialize)]
-struct UpdatedSince {
-    options: Vec<Value>,
-    #[serde(default)]
-    deleted: Vec<Value>,
-    #[serde(default)]
-    maps: Vec<Value>,
-    #[serde(default)]
-    ownership: Vec<Value>,
-    #[serde(default)]
-    ownership_deleted: Vec<Value>,
-}
-
-/// The entries of one list of the feed that keep the contract; the others
-/// are skipped (one bad entry must not stop the sync of all the rest).
-fn entries<T: serde::de::DeserializeOwned>(list: Vec<Value>) -> impl Iterator<Item = T> {
-    list.into_iter().filter(Value::is_object).filter_map(|entry| T::deserialize(entry).ok())
-}
-
-#[derive(Deserialize)]
 struct MapAnswer {
     values: serde_json::Map<String, Value>,
     version: u64,
+}
+
+/// The top level of a `GET /changes` answer.
+#[derive(Deserialize)]
+struct PageAnswer {
+    changes: Vec<Value>,
+    next: u64,
+    more: bool,
+    #[serde(default)]
+    skipped: Option<Value>,
+}
+
+/// The fields every change carries.
+#[derive(Deserialize)]
+struct Tagged {
+    kind: String,
+    version: u64,
+}
+
+#[derive(Deserialize)]
+struct OptionChange {
+    name: String,
+    #[serde(default)]
+    value: Value,
 }
 
 #[derive(Deserialize)]
@@ -67,32 +66,47 @@ struct MapChange {
     #[serde(default)]
     organization: Option<u64>,
     values: serde_json::Map<String, Value>,
-    version: u64,
 }
 
 #[derive(Deserialize)]
-struct OwnershipChange {
+struct ProjectOnly {
     project: u64,
-    #[serde(flatten)]
-    record: Value,
 }
 
-#[derive(Deserialize)]
-struct OwnershipDeleted {
-    project: u64,
-    version: u64,
+/// What one change is about: the thing whose cache entry it replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// A global option, by name.
+    Option(String),
+    /// An option map.
+    Map(Scope),
+    /// A project's ownership record.
+    Ownership(Id),
 }
 
-/// Everything the origin changed since a moment: what the sync job
-/// re-writes into KV.
+/// One change of the feed: a thing and its latest state (present or
+/// absent) at its version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// What changed.
+    pub thing: Changed,
+    /// Its state and version.
+    pub entry: Versioned,
+}
+
+/// One page of the origin's change feed (`GET /changes`): what the sync
+/// job re-writes into KV.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Changes {
-    /// Options written (present) or deleted (absent).
-    pub options: Vec<(String, Versioned)>,
-    /// Whole option maps with any write.
-    pub maps: Vec<(Scope, Versioned)>,
-    /// Ownership records written (present) or deleted (absent).
-    pub ownership: Vec<(Id, Versioned)>,
+pub struct ChangePage {
+    /// The changes the edge can read, in version order.
+    pub changes: Vec<Change>,
+    /// Rows the origin reported it could not read (`skipped`) plus entries
+    /// of `changes` that break the contract: left out, counted.
+    pub unreadable: usize,
+    /// The version to ask after next (never below the one asked after).
+    pub next: u64,
+    /// Whether the origin holds changes after `next` already.
+    pub more: bool,
 }
 
 /// Parses the answer to `GET /options/{name}`: 200 a record, 404 absent.
@@ -128,44 +142,88 @@ pub fn option_delete(status: u16, body: &str) -> Result<Versioned, TierError> {
     }
 }
 
-/// Parses the answer to `GET /options?updated_since=…`: written options
-/// as present, deleted ones as absent, and (when the origin reports them)
-/// option maps and ownership records. An entry that breaks the contract
-/// is skipped rather than failing the whole feed.
-pub fn changes(status: u16, body: &str) -> Result<Changes, TierError> {
+/// Parses the answer to `GET /changes?after=…`: the page's changes in
+/// version order, where to continue, and whether more are waiting.
+///
+/// An entry that breaks the contract (an unknown `kind`, a missing field, a
+/// null value, an id out of range, a version outside `(after, next]`) is
+/// skipped and counted in `unreadable` rather than failing the page: one
+/// bad entry must not stop the sync of all the rest. A page whose `next`
+/// goes backwards, or that says `more` without moving forward, is garbage:
+/// following it would lose changes or never end.
+pub fn change_page(after: u64, status: u16, body: &str) -> Result<ChangePage, TierError> {
     if status != 200 {
         return Err(unexpected(status, body));
     }
-    let parsed: UpdatedSince = object(body)?;
-    let mut out = Changes::default();
-    for record in entries::<OptionRecord>(parsed.options) {
-        if !record.value.is_null() {
-            out.options.push((record.name, Versioned::present(record.value, record.version)));
+    let answer: PageAnswer = object(body)?;
+    if answer.next < after || (answer.more && answer.next == after) {
+        return Err(TierError::Garbage(format!(
+            "the change feed asked after {after} answered next {} (more: {})",
+            answer.next, answer.more
+        )));
+    }
+    let reported = match &answer.skipped {
+        Some(Value::Array(rows)) => rows.len(),
+        _ => 0,
+    };
+    let mut page = ChangePage { changes: Vec::new(), unreadable: reported, next: answer.next, more: answer.more };
+    for entry in answer.changes {
+        match change(entry).filter(|c| c.entry.version > after && c.entry.version <= answer.next) {
+            Some(change) => page.changes.push(change),
+            None => page.unreadable += 1,
         }
     }
-    for record in entries::<DeletedRecord>(parsed.deleted) {
-        out.options.push((record.name, Versioned::absent(record.version)));
+    page.changes.sort_by_key(|c| c.entry.version);
+    Ok(page)
+}
+
+/// One entry of the feed, if it keeps the contract.
+fn change(entry: Value) -> Option<Change> {
+    if !entry.is_object() {
+        return None;
     }
-    for change in entries::<MapChange>(parsed.maps) {
-        let scope = match (change.scope.as_str(), change.project, change.organization) {
-            ("organization", _, _) => Scope::Organization(change.id),
-            ("project", _, _) => Scope::Project(change.id),
-            ("user", None, None) => Scope::User(change.id),
-            ("user", Some(p), None) => Scope::UserInProject(change.id, p),
-            ("user", None, Some(o)) => Scope::UserInOrganization(change.id, o),
-            _ => continue,
-        };
-        out.maps.push((scope, Versioned::present(Value::Object(change.values), change.version)));
-    }
-    for change in entries::<OwnershipChange>(parsed.ownership) {
-        if let Ok(entry) = ownership_record(&change.record.to_string()) {
-            out.ownership.push((change.project, entry));
+    let Tagged { kind, version } = Tagged::deserialize(&entry).ok()?;
+    let (thing, state) = match kind.as_str() {
+        "option" | "option_deleted" => {
+            let OptionChange { name, value } = OptionChange::deserialize(&entry).ok()?;
+            let state = match (kind.as_str(), value) {
+                ("option", Value::Null) => return None,
+                ("option", value) => Versioned::present(value, version),
+                _ => Versioned::absent(version),
+            };
+            (Changed::Option(name), state)
         }
-    }
-    for change in entries::<OwnershipDeleted>(parsed.ownership_deleted) {
-        out.ownership.push((change.project, Versioned::absent(change.version)));
-    }
-    Ok(out)
+        "map" => {
+            let change = MapChange::deserialize(&entry).ok()?;
+            if change.values.values().any(Value::is_null) {
+                return None;
+            }
+            let scope = match (change.scope.as_str(), change.project, change.organization) {
+                ("organization", None, None) => Scope::Organization(id(change.id)?),
+                ("project", None, None) => Scope::Project(id(change.id)?),
+                ("user", None, None) => Scope::User(id(change.id)?),
+                ("user", Some(p), None) => Scope::UserInProject(id(change.id)?, id(p)?),
+                ("user", None, Some(o)) => Scope::UserInOrganization(id(change.id)?, id(o)?),
+                _ => return None,
+            };
+            (Changed::Map(scope), Versioned::present(Value::Object(change.values), version))
+        }
+        "ownership" => {
+            let project = id(ProjectOnly::deserialize(&entry).ok()?.project)?;
+            (Changed::Ownership(project), ownership_record(&entry.to_string()).ok()?)
+        }
+        "ownership_deleted" => {
+            let project = id(ProjectOnly::deserialize(&entry).ok()?.project)?;
+            (Changed::Ownership(project), Versioned::absent(version))
+        }
+        _ => return None,
+    };
+    Some(Change { thing, entry: state })
+}
+
+/// An id the edge can key (1..=`MAX_ID`).
+fn id(raw: u64) -> Option<Id> {
+    (1..=MAX_ID).contains(&raw).then_some(raw)
 }
 
 /// Parses `{values, version}`: the answer to every option-map call.
@@ -350,22 +408,45 @@ mod tests {
     }
 
     #[test]
-    fn change_feed_lists_writes_and_deletes_of_every_kind() {
-        let body = r#"{"options":[{"name":"a","value":1,"version":3,"updated_at":1}],
-            "deleted":[{"name":"b","version":4,"updated_at":1}],
-            "maps":[{"scope":"user","id":2,"project":5,"values":{"k":1},"version":6,"updated_at":1},
-                    {"scope":"galaxy","id":1,"values":{},"version":7,"updated_at":1}],
-            "ownership":[{"project":9,"raw":"path:* #t","fallthrough":true,"auto_assignment":false,"is_active":true,"version":8,"updated_at":1}],
-            "ownership_deleted":[{"project":10,"version":11,"updated_at":1}]}"#;
-        let changes = changes(200, body).expect("parses");
-        assert_eq!(
-            changes.options,
-            vec![("a".into(), Versioned::present(json!(1), 3)), ("b".into(), Versioned::absent(4))]
-        );
-        assert_eq!(changes.maps, vec![(Scope::UserInProject(2, 5), Versioned::present(json!({"k": 1}), 6))]);
-        assert_eq!(changes.ownership.len(), 2);
-        assert_eq!(changes.ownership[1], (10, Versioned::absent(11)));
-        assert!(matches!(super::changes(200, r#"{"opts":[]}"#), Err(TierError::Garbage(_))));
+    fn change_page_lists_every_kind_in_version_order_and_skips_bad_entries() {
+        let body = r#"{"changes":[
+            {"kind":"option_deleted","name":"b","version":4,"updated_at":1},
+            {"kind":"option","name":"a","value":1,"version":3,"updated_at":1},
+            {"kind":"map","scope":"user","id":2,"project":5,"values":{"k":1},"version":6,"updated_at":1},
+            {"kind":"map","scope":"galaxy","id":1,"values":{},"version":7,"updated_at":1},
+            {"kind":"ownership","project":9,"raw":"path:* #t","fallthrough":true,"auto_assignment":false,"is_active":true,"version":8,"updated_at":1},
+            {"kind":"ownership_deleted","project":10,"version":11,"updated_at":1},
+            {"kind":"option","name":"n","value":null,"version":12},
+            {"kind":"comet","version":13},
+            {"kind":"option","name":"late","value":1,"version":99},
+            {"kind":"option","name":"early","value":1,"version":2},
+            "not an object"],
+            "skipped":[{"kind":"option","version":5,"reason":"x"}],
+            "next":20,"more":true}"#;
+        let page = change_page(2, 200, body).expect("parses");
+        let got: Vec<(Changed, Versioned)> = page.changes.into_iter().map(|c| (c.thing, c.entry)).collect();
+        assert_eq!(got[0], (Changed::Option("a".into()), Versioned::present(json!(1), 3)));
+        assert_eq!(got[1], (Changed::Option("b".into()), Versioned::absent(4)));
+        assert_eq!(got[2], (Changed::Map(Scope::UserInProject(2, 5)), Versioned::present(json!({"k": 1}), 6)));
+        assert_eq!(got[3].0, Changed::Ownership(9));
+        assert_eq!(got[3].1.version, 8);
+        assert_eq!(got[4], (Changed::Ownership(10), Versioned::absent(11)));
+        assert_eq!(got.len(), 5);
+        // galaxy, null value, unknown kind, beyond next, not after `after`,
+        // not an object; plus the row the origin reported.
+        assert_eq!(page.unreadable, 7);
+        assert_eq!((page.next, page.more), (20, true));
+    }
+
+    #[test]
+    fn change_page_that_goes_backwards_or_stalls_is_garbage() {
+        let page = |after, body: &str| change_page(after, 200, body);
+        assert!(matches!(page(5, r#"{"changes":[],"next":4,"more":false}"#), Err(TierError::Garbage(_))));
+        assert!(matches!(page(5, r#"{"changes":[],"next":5,"more":true}"#), Err(TierError::Garbage(_))));
+        assert_eq!(page(5, r#"{"changes":[],"next":5,"more":false}"#).map(|p| p.next), Ok(5));
+        assert!(matches!(page(0, r#"{"options":[]}"#), Err(TierError::Garbage(_))));
+        assert!(matches!(page(0, r#"[[],1,false]"#), Err(TierError::Garbage(_))));
+        assert!(matches!(change_page(0, 500, "boom"), Err(TierError::Status(500, _))));
     }
 
     #[test]

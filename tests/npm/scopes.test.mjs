@@ -186,6 +186,10 @@ test("sync re-writes into KV what was written behind the edge", async () => {
   assert.ok(report.options >= 1 && report.maps >= 1, JSON.stringify(report));
   assert.equal(report.failed, 0);
   assert.equal(report.synced, report.options + report.maps + report.ownership);
+  assert.deepEqual(
+    Object.keys(report).sort(),
+    ["cursor", "failed", "kvOps", "maps", "more", "options", "originCalls", "ownership", "problems", "skipped", "synced", "unreadable"],
+  );
 
   // A new store on that KV finds both in KV, without asking the origin.
   const reader = storeOn(kv);
@@ -194,6 +198,61 @@ test("sync re-writes into KV what was written behind the edge", async () => {
   assert.equal(option.value, "[synced] ");
   assert.deepEqual((await reader.getMap({ project: 601 })).values, { retention: 30 });
 });
+
+/** Runs `store.sync()` until it says nothing is left; answers every report. */
+async function syncToTheEnd(store) {
+  const reports = [];
+  for (;;) {
+    const report = await store.sync();
+    reports.push(report);
+    if (!report.more) return reports;
+    assert.ok(reports.length < 50, "the sync never ends");
+  }
+}
+
+for (const bulk of [true, false]) {
+  test(`sync stays within SYNC_MAX_KV_OPS and resumes from its cursor in KV (${bulk ? "bulk get" : "no bulk get"})`, async () => {
+    const own = await startOrigin(join(tmp, `budget-${bulk}.sqlite3`));
+    stops.push(own.stop);
+    for (let i = 0; i < 12; i++) await originPut(own.url, `/options/npm.sync.${i}`, { value: i });
+    const kv = memoryKv({ bulk });
+    const settings = { LEGACY_PREFIXES: "npm.", SYNC_MAX_KV_OPS: 6, SYNC_MAX_ORIGIN_CALLS: 2 };
+    const store = storeOn(kv, own.url, settings);
+    const counted = () => kv.calls.get + kv.calls.bulkGet + kv.calls.put + kv.calls.delete;
+
+    const reports = [];
+    for (;;) {
+      const before = counted();
+      const report = await store.sync();
+      assert.equal(report.kvOps, counted() - before, "the report counts every KV call the binding saw");
+      assert.ok(report.kvOps <= 6 && report.originCalls <= 2, JSON.stringify(report));
+      reports.push(report);
+      if (!report.more) break;
+      assert.ok(reports.length < 30, "the sync never ends");
+    }
+    assert.ok(reports.length >= 3, `12 changes cannot fit in fewer runs of 6 operations: ${reports.length}`);
+    assert.equal(reports.reduce((n, r) => n + r.synced, 0), 12, "each change written once");
+    assert.equal(reports.at(-1).cursor, 12);
+    assert.ok(kv.data.has("sync:cursor"), "the cursor lives in KV");
+    if (bulk) assert.ok(kv.calls.bulkGet >= reports.length, "the binding's bulk get was used");
+    else assert.equal(kv.calls.bulkGet, 0);
+
+    const reader = storeOn(kv, own.url, { LEGACY_PREFIXES: "npm." });
+    for (let i = 0; i < 12; i++) {
+      const read = await reader.getOption(`npm.sync.${i}`);
+      assert.deepEqual([read.value, read.source], [i, "kv"]);
+    }
+
+    // A second full pass (the cursor lost) writes nothing new.
+    kv.data.set("sync:cursor", "garbage");
+    const puts = kv.calls.put;
+    const again = await syncToTheEnd(storeOn(kv, own.url, settings));
+    assert.equal(again.reduce((n, r) => n + r.synced, 0), 0);
+    assert.equal(again.reduce((n, r) => n + r.skipped, 0), 12);
+    assert.ok(again[0].problems.some((p) => p.includes("cursor")), JSON.stringify(again[0]));
+    assert.equal(kv.calls.put - puts, again.filter((r) => r.cursor > 0).length, "only cursors were written");
+  });
+}
 
 test("listOptions: the registry with types, defaults, flags, ttl and grace", () => {
   const list = storeOn(memoryKv()).listOptions();

@@ -103,15 +103,26 @@ export function freePort() {
   });
 }
 
-/** An in-memory KV binding: same method shapes; `kv.failing = true` makes every call throw. */
-export function memoryKv() {
+/**
+ * An in-memory KV binding: same method shapes, including workerd's bulk
+ * read (`get([keys])` → a `Map`, at most 100 keys) unless `{ bulk: false }`,
+ * where an array key reads as a missing key, as a binding without bulk
+ * reads would; `kv.failing = true` makes every call throw.
+ */
+export function memoryKv({ bulk = true } = {}) {
   const data = new Map();
   const kv = {
     data,
     failing: false,
-    calls: { get: 0, put: 0, delete: 0 },
+    calls: { get: 0, bulkGet: 0, put: 0, delete: 0 },
     puts: [],
     async get(key) {
+      if (Array.isArray(key) && bulk) {
+        kv.calls.bulkGet++;
+        if (kv.failing) throw new Error("KV is down (test)");
+        if (key.length > 100) throw new TypeError("KV bulk get takes at most 100 keys");
+        return new Map(key.map((k) => [k, data.has(k) ? data.get(k) : null]));
+      }
       kv.calls.get++;
       if (kv.failing) throw new Error("KV is down (test)");
       return data.has(key) ? data.get(key) : null;

@@ -26,7 +26,7 @@ use edge_options::core::registry::Registry;
 use edge_options::core::scope::{Id, Scope};
 use edge_options::core::slot::Versioned;
 use edge_options::core::tiered::TieredCache;
-use edge_options::tiers::{Changes, Clock, DurableStore, Io, NetworkCache, TierError};
+use edge_options::tiers::{ChangePage, Clock, DurableStore, Io, NetworkCache, TierError};
 use serde_json::{json, Value};
 
 #[cfg(feature = "wasm")]
@@ -112,7 +112,7 @@ impl DurableStore for ConstOrigin {
     async fn delete_option(&self, _name: &str) -> Result<Versioned, TierError> {
         Err(unused())
     }
-    async fn changes_since(&self, _since: u64) -> Result<Changes, TierError> {
+    async fn changes_after(&self, _after: u64, _limit: u32) -> Result<ChangePage, TierError> {
         Err(unused())
     }
     async fn get_map(&self, _scope: &Scope) -> Result<Versioned, TierError> {

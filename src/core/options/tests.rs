@@ -400,12 +400,12 @@ fn kv_writes_use_the_configured_expiration_at_least_sixty_seconds() {
 fn sync_rewrites_kv_with_values_written_straight_to_the_origin() {
     let w = World::new();
     w.set("foo", json!("bar")).expect("set");
-    w.origin.now_secs.set(5_000);
     w.origin.store("foo", json!("bypassed"));
     w.new_isolate();
     assert_eq!(w.get("foo").value, json!("bar"), "KV is out of date before the sync");
     let synced =
-        block_on(crate::core::sync::sync(&w.options, &w.maps_and_ownership(), &w.cache, &w.io(), 4_000)).expect("sync");
+        block_on(crate::core::sync::sync(&w.options, &w.maps_and_ownership(), &w.cache, &w.io(), Default::default()))
+            .expect("sync");
     assert_eq!(synced.options, 1);
     w.new_isolate();
     let read = w.get("foo");
@@ -417,6 +417,7 @@ fn sync_with_origin_down_is_a_clear_error() {
     let w = World::new();
     w.origin.mode.set(Mode::Down);
     let err =
-        block_on(crate::core::sync::sync(&w.options, &w.maps_and_ownership(), &w.cache, &w.io(), 0)).expect_err("down");
+        block_on(crate::core::sync::sync(&w.options, &w.maps_and_ownership(), &w.cache, &w.io(), Default::default()))
+            .expect_err("down");
     assert_eq!(err.code(), "unavailable");
 }

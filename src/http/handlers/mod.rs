@@ -196,7 +196,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request, limit: usi
     body::parse_json(&bytes, limit, what)
 }
 
-/// The cron trigger: re-write into KV what the origin changed lately.
+/// The cron trigger: one run of the sync job, its report logged as JSON.
 pub async fn scheduled_sync(env: Env) {
     let outcome = async {
         let isolate = isolate::get(&env)?;
@@ -210,7 +210,8 @@ pub async fn scheduled_sync(env: Env) {
     .await;
     match outcome {
         Ok(report) => {
-            worker::console_log!("edge-options sync: re-wrote {} entries into KV ({report:?})", report.total())
+            let line = serde_json::to_string(&report).unwrap_or_default();
+            worker::console_log!("edge-options sync: {line}")
         }
         Err(e) => worker::console_error!(
             "edge-options sync failed: {} ({}; {})",

@@ -44,7 +44,11 @@ async function main(): Promise<number> {
   const gone: boolean = (await store.deleteOwnership(5)).cacheUpdated;
   const recorded: number = (await store.recordLastProcessed(5, [1, "2"], "ev")).recorded;
   const ids: (string | null)[] = (await store.lastProcessed(5, [1, 2])).eventIds;
-  const synced: number = (await store.sync()).synced;
+  const report = await store.sync();
+  const synced: number = report.synced;
+  const budget: [number, number, number, boolean] = [report.kvOps, report.originCalls, report.cursor, report.more];
+  const problems: string[] = report.problems;
+  void budget; void problems;
   void s; void v; void ok; void values; void key; void keySet; void keyGone; void raw; void first; void auto; void gone; void ids;
   return n + ttl + rules + recorded + synced;
 }

@@ -7,7 +7,8 @@
 //! delete caches "absent" (the original design's save/delete signals).
 //!
 //! The rules text is parsed at the edge (`ownership::grammar`): a write
-//! with a grammar error is refused before it reaches the origin, and a
+//! with a grammar error (or over `limits::MAX_RULES_BYTES`) is refused
+//! before it reaches the origin, and a
 //! record written around the edge with bad rules is served with
 //! `schema: null` and the error, and matches no rule.
 
@@ -16,6 +17,7 @@ use serde_json::{json, Value};
 use super::error::Error;
 use super::key::CacheKey;
 use super::lifecycle::Policy;
+use super::limits;
 use super::ownership::{evaluate, event_from_json, parse_rules, schema, Evaluation, Rule};
 use super::scope::Id;
 use super::source::Source;
@@ -111,6 +113,7 @@ impl ProjectOwnership {
     /// then the caches. Returns the stored record and whether KV took it.
     ///
     /// # Errors
+    /// `too_large` for rules text over `limits::MAX_RULES_BYTES`;
     /// `invalid_rules` naming the line and column; origin failures as for
     /// every write (nothing changes).
     pub async fn put<K, O, C>(
@@ -125,6 +128,7 @@ impl ProjectOwnership {
         O: DurableStore,
         C: Clock,
     {
+        limits::check_rules_size(&input.raw)?;
         parse_rules(&input.raw).map_err(Error::from)?;
         let record = json!({
             "raw": input.raw,
@@ -132,6 +136,7 @@ impl ProjectOwnership {
             "auto_assignment": input.auto_assignment.unwrap_or(false),
             "is_active": input.is_active.unwrap_or(true),
         });
+        limits::check_origin_body(&record)?;
         let key = CacheKey::ownership(project);
         let stored = match io.origin.put_ownership(project, &record).await {
             Ok(stored) => stored,

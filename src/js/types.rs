@@ -203,7 +203,7 @@ export interface StoreStats {
   hitsLocal: number;
   /** Memory hits answered by the JS fast path (`peekOption`, `reader`, `getOption`) without crossing into wasm. */
   hitsHot: number; hitsKv: number; hitsOrigin: number; staleServed: number; misses: number;
-  negativeHits: number; degraded: number; originErrors: number; kvErrors: number; kvWriteErrors: number;
+  negativeHits: number; degraded: number; originErrors: number; originRefusals: number; kvErrors: number; kvWriteErrors: number;
   coalesced: number; throttled: number; softTimeouts: number; revalidated: number; inFlight: number;
   breakerOpen: boolean; entries: number; bytes: number; maxEntries: number; maxBytes: number;
 }
@@ -211,7 +211,7 @@ export interface StoreStats {
 /** Errors thrown or rejected by `Store` are `Error`s with these codes (API.md). */
 export type ErrorCode =
   | "invalid_body" | "invalid_type" | "invalid_scope" | "invalid_rules" | "invalid_id" | "too_large"
-  | "immutable" | "nostore" | "unknown_option" | "origin_error" | "unavailable" | "origin_timeout";
+  | "immutable" | "nostore" | "unknown_option" | "not_found" | "origin_error" | "unavailable" | "origin_timeout";
 export interface StoreError extends Error { code: ErrorCode; status: number }
 "#;
 

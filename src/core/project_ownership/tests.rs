@@ -123,3 +123,11 @@ fn delete_caches_absence_and_stores_down_without_a_copy_is_unavailable() {
     assert_eq!(w.owners(7, json!({})).map_err(|e| e.code()), Err("unavailable"));
     assert_eq!(w.owners(6, json!([])).map_err(|e| e.code()), Err("invalid_body"));
 }
+
+#[test]
+fn rules_text_over_256_kib_is_too_large_and_never_reaches_the_origin() {
+    let w = World::new();
+    let big = format!("path:* #t\n{}", "# comment\n".repeat(crate::core::limits::MAX_RULES_BYTES / 10));
+    assert_eq!(w.put(1, &big).map_err(|e| e.code()), Err("too_large"));
+    assert_eq!(w.origin.calls.get(), 0);
+}

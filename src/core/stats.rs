@@ -75,6 +75,13 @@ pub struct StatsSnapshot {
     pub max_entries: u64,
     /// The byte bound of isolate memory.
     pub max_bytes: u64,
+    /// Parsed ownership rules held (one per project and version), beside
+    /// isolate memory.
+    pub parsed_rules: u64,
+    /// Their approximate bytes (bounded by a quarter of `max_bytes`).
+    pub parsed_rules_bytes: u64,
+    /// Ownership rules texts parsed since the isolate started.
+    pub rules_parses: u64,
 }
 
 /// Which counter to bump.
@@ -144,6 +151,9 @@ impl Stats {
             bytes: bytes as u64,
             max_entries: max_entries as u64,
             max_bytes: max_bytes as u64,
+            parsed_rules: 0,
+            parsed_rules_bytes: 0,
+            rules_parses: 0,
         }
     }
 }

@@ -394,7 +394,7 @@ impl Store {
 
     /// This store's counters and memory figures.
     pub fn stats(&self) -> Result<StoreStats, JsValue> {
-        let snapshot = self.inner.service.cache.stats(self.inner.clock.now_ms());
+        let snapshot = self.inner.service.stats(self.inner.clock.now_ms());
         let value = serde_json::to_value(&snapshot).map_err(|e| js_error(&Error::Unavailable(e.to_string())))?;
         Ok(to_js(&camel_case_keys(value))?.unchecked_into())
     }

@@ -206,6 +206,8 @@ export interface StoreStats {
   negativeHits: number; degraded: number; originErrors: number; originRefusals: number; kvErrors: number; kvWriteErrors: number;
   coalesced: number; throttled: number; softTimeouts: number; revalidated: number; inFlight: number;
   breakerOpen: boolean; entries: number; bytes: number; maxEntries: number; maxBytes: number;
+  /** Parsed ownership rules kept (one per project and version), their bytes, and parses made. */
+  parsedRules: number; parsedRulesBytes: number; rulesParses: number;
 }
 
 /** Errors thrown or rejected by `Store` are `Error`s with these codes (API.md). */

@@ -50,3 +50,20 @@ fn concurrent_cold_reads_of_a_map_and_an_absent_ownership_also_coalesce() {
     assert!(owners.iter().all(|r| r.status == 200 && r.body["ownership"] == json!(null)));
     assert_eq!(s.origin.count("GET /projects/{id}/ownership"), 1, "the negative answer was shared too");
 }
+
+#[test]
+fn concurrent_reads_of_a_ttl_0_legacy_option_cost_one_origin_call_through_the_leaders_kv_copy() {
+    // Names under a legacy prefix have ttl 0: isolate memory never holds
+    // them, so waiters cannot find the leader's answer there. They find its
+    // KV copy instead (written before the lead ends): still one origin call.
+    let s = Stack::start_with(&[("LEGACY_PREFIXES", "legacy.")]);
+    assert_eq!(s.origin.call("PUT", "/options/legacy.flag", Some(r#"{"value":"on"}"#)).status, 200);
+    let replies = concurrent_gets(&s, "/v1/options/legacy.flag", 30);
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}\n{}", s.worker.log_tail());
+    assert!(replies.iter().all(|r| r.body["value"] == json!("on")));
+    assert_eq!(s.origin.count("GET /options/{name}"), 1, "one origin call for 30 concurrent reads");
+    let tiers: Vec<&str> = replies.iter().filter_map(|r| r.cache.as_deref()).collect();
+    assert_eq!(tiers.iter().filter(|t| **t == "origin").count(), 1, "{tiers:?}");
+    assert!(tiers.iter().all(|t| matches!(*t, "origin" | "kv")), "memory never answers a ttl-0 name: {tiers:?}");
+}

@@ -16,8 +16,8 @@ mod prop_support;
 use edge_options::core::scope::{Scope, MAX_ID};
 use edge_options::core::slot::Versioned;
 use edge_options::tiers::origin_wire::{
-    change_page, map_answer, map_delete, option_delete, option_get, option_put, ownership_delete, ownership_get,
-    ownership_put, Changed,
+    change_page, is_refusal, map_answer, map_delete, option_delete, option_get, option_put, ownership_delete,
+    ownership_get, ownership_put, Changed,
 };
 use edge_options::tiers::TierError;
 use proptest::prelude::*;
@@ -46,7 +46,7 @@ fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
 fn status() -> impl Strategy<Value = u16> {
     prop_oneof![
         3 => prop::sample::select(vec![200u16, 201, 204, 404]),
-        1 => prop::sample::select(vec![0u16, 100, 202, 206, 301, 304, 400, 401, 403, 409, 410, 429, 500, 502, 503, 504]),
+        1 => prop::sample::select(vec![0u16, 100, 202, 206, 301, 304, 400, 401, 403, 405, 409, 410, 413, 414, 422, 429, 500, 502, 503, 504]),
         1 => any::<u16>(),
     ]
 }
@@ -358,10 +358,19 @@ fn contract_page_top(body: &str, after: u64) -> bool {
     }
 }
 
+/// A non-success status is a refusal (the caller's fault: 400, 405, 409,
+/// 413, 414, 422) holding at most a short plain code, or a status error
+/// with a short quote of the body.
 fn check_status_error<T: std::fmt::Debug>(got: &Result<T, TierError>, status: u16) -> Result<(), TestCaseError> {
     match got {
+        Err(TierError::Refused(s, code)) => {
+            prop_assert_eq!(*s, status);
+            prop_assert!(is_refusal(status), "status {} is no refusal", status);
+            prop_assert!(code.len() <= 40 && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        }
         Err(TierError::Status(s, quote)) => {
             prop_assert_eq!(*s, status);
+            prop_assert!(!is_refusal(status), "status {} is a refusal", status);
             prop_assert!(quote.chars().count() <= 200, "a long body is cut in the error");
         }
         other => prop_assert!(false, "status {} gave {:?}", status, other),

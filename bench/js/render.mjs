@@ -4,6 +4,7 @@
 // and every "met?" is computed here from the measured figure.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ownersSection } from "./owners.mjs";
 
 const dir = process.argv[2] ?? "bench/target/results";
 const load = (name) => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8"));
@@ -200,6 +201,10 @@ mem("native (64-bit)", "default", native.memory.default_limits);
 p();
 p("With 100,000 keys and the default limits the entry bound holds: isolate memory keeps the most recent");
 p(`${f(micro.memory.default_limits.entries)} entries, ${kb(micro.memory.default_limits.heap_bytes)} of heap in wasm — far inside an isolate's 128 MB.`);
+p();
+
+// ---------------------------------------------------------------- owners
+for (const line of ownersSection(native)) p(line);
 p();
 
 p("## Findings");

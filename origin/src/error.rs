@@ -8,6 +8,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use edge_options::core::limits::Refusal;
 use serde_json::json;
 
 /// An error answer. Constructors name the situation; the status and code
@@ -83,6 +84,18 @@ impl ApiError {
     #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+}
+
+impl From<Refusal> for ApiError {
+    /// An input limit shared with the edge (`edge_options::core::limits`),
+    /// answered in the origin's own error shape.
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(message) => ApiError::invalid_body(message),
+            Refusal::BadId(message) => ApiError::invalid_id(message),
+            Refusal::TooLarge(message) => ApiError::too_large(message),
+        }
     }
 }
 

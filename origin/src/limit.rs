@@ -1,4 +1,4 @@
-//! The request body limit.
+//! The request body limit: the edge's (`edge_options::core::limits`).
 
 use axum::extract::Request;
 use axum::http::header::CONTENT_LENGTH;
@@ -7,8 +7,14 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
-/// Largest request body accepted (1 MiB); larger answers 413 `too_large`.
-pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Largest request body accepted (1 MiB, the edge's limit too); larger
+/// answers 413 `too_large`.
+pub const BODY_LIMIT: usize = edge_options::core::limits::MAX_BODY_BYTES;
+
+/// The 413 answer's message.
+pub fn too_large_message() -> String {
+    format!("request body is larger than the limit of {BODY_LIMIT} bytes")
+}
 
 /// Middleware: refuses a body whose declared `Content-Length` is over the
 /// limit before reading any of it. Bodies without a declared length (chunked)
@@ -17,7 +23,7 @@ pub async fn reject_declared_oversize(req: Request, next: Next) -> Response {
     let declared =
         req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return ApiError::too_large("request body is larger than the 1 MiB limit").into_response();
+        return ApiError::too_large(too_large_message()).into_response();
     }
     next.run(req).await
 }

@@ -166,6 +166,17 @@ impl Error {
     }
 }
 
+impl From<super::limits::Refusal> for Error {
+    fn from(refusal: super::limits::Refusal) -> Error {
+        use super::limits::Refusal;
+        match refusal {
+            Refusal::Invalid(m) => Error::InvalidBody(m),
+            Refusal::BadId(m) => Error::InvalidId(m),
+            Refusal::TooLarge(m) => Error::TooLarge(m),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,16 +11,14 @@ use std::collections::HashMap;
 
 use super::error::{Error, Reason};
 use super::key::CacheKey;
-use super::scope::{Id, MAX_ID};
+use super::limits;
+use super::scope::Id;
 use crate::tiers::{Clock, NetworkCache};
 
 /// Most hash ids one record call may carry (each is one KV write, and an
-/// invocation has 1,000 KV operations).
-pub const MAX_RECORD_BATCH: usize = 500;
-/// Most hash ids one fetch may ask for (read 100 at a time in bulk).
-pub const MAX_FETCH_BATCH: usize = 1000;
-/// Longest event id accepted, in bytes.
-pub const MAX_EVENT_ID_BYTES: usize = 256;
+/// invocation has 1,000 KV operations), most one fetch may ask for (read
+/// 100 at a time in bulk), and the longest event id: `limits`.
+pub use super::limits::{MAX_EVENT_ID_BYTES, MAX_FETCH_BATCH, MAX_RECORD_BATCH};
 /// Entries of the same-second write memory before it is cleared.
 const RECENT_LIMIT: usize = 10_000;
 
@@ -52,10 +50,8 @@ impl LastEvents {
         hash_ids: &[i64],
         event_id: &str,
     ) -> Result<usize, Error> {
-        if hash_ids.len() > MAX_RECORD_BATCH {
-            return Err(Error::InvalidBody(format!("at most {MAX_RECORD_BATCH} hash_ids per call")));
-        }
-        check_event_id(event_id)?;
+        limits::check_batch("hash_ids", hash_ids.len(), MAX_RECORD_BATCH)?;
+        limits::check_event_id(event_id)?;
         let hashes = hash_ids.iter().map(|h| check_hash(*h)).collect::<Result<Vec<_>, _>>()?;
         let second = clock.now_ms() / 1000;
         let mut failed = 0;
@@ -90,16 +86,14 @@ impl LastEvents {
         project: Id,
         hash_ids: &[i64],
     ) -> Result<Vec<Option<String>>, Error> {
-        if hash_ids.len() > MAX_FETCH_BATCH {
-            return Err(Error::InvalidBody(format!("at most {MAX_FETCH_BATCH} ids per call")));
-        }
+        limits::check_batch("ids", hash_ids.len(), MAX_FETCH_BATCH)?;
         let hashes = hash_ids.iter().map(|h| check_hash(*h)).collect::<Result<Vec<_>, _>>()?;
         let keys: Vec<String> = hashes.iter().map(|h| CacheKey::last_event(project, *h).as_str().to_string()).collect();
         let found =
             kv.get_many(&keys).await.map_err(|e| Error::Unavailable(Reason::with_detail("KV could not be read", e)))?;
         // KV contents come from the world: anything that is not a plausible
         // event id reads as unknown rather than being passed on.
-        Ok(found.into_iter().map(|v| v.filter(|id| check_event_id(id).is_ok())).collect())
+        Ok(found.into_iter().map(|v| v.filter(|id| limits::check_event_id(id).is_ok())).collect())
     }
 
     fn remember(&self, key: &str, event_id: &str, second: u64) {
@@ -111,14 +105,18 @@ impl LastEvents {
     }
 }
 
-/// Parses the `ids` query value (`1,2,3`) into hash ids.
+/// Parses the `ids` query value (`1,2,3`) into hash ids; at most
+/// [`MAX_FETCH_BATCH`] of them (refused before the rest is parsed).
 ///
 /// # Errors
-/// `invalid_id` for anything but comma-separated integers.
+/// `invalid_id` for anything but comma-separated integers; `invalid_body`
+/// for more than [`MAX_FETCH_BATCH`].
 pub fn parse_ids(text: &str) -> Result<Vec<i64>, Error> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
+    let count = text.split(',').count();
+    limits::check_batch("ids", count, MAX_FETCH_BATCH)?;
     text.split(',')
         .map(|part| {
             part.trim().parse::<i64>().map_err(|_| {
@@ -130,19 +128,7 @@ pub fn parse_ids(text: &str) -> Result<Vec<i64>, Error> {
 }
 
 fn check_hash(hash: i64) -> Result<Id, Error> {
-    match u64::try_from(hash) {
-        Ok(h) if (1..=MAX_ID).contains(&h) => Ok(h),
-        _ => Err(Error::InvalidId(format!("hash ids must be from 1 to {MAX_ID}, got {hash}"))),
-    }
-}
-
-fn check_event_id(event_id: &str) -> Result<(), Error> {
-    if event_id.is_empty() || event_id.len() > MAX_EVENT_ID_BYTES || event_id.chars().any(char::is_control) {
-        return Err(Error::InvalidBody(format!(
-            "event_id must be a non-empty string of at most {MAX_EVENT_ID_BYTES} bytes without control characters"
-        )));
-    }
-    Ok(())
+    Ok(limits::check_signed_id("hash ids", hash)?)
 }
 
 #[cfg(test)]
@@ -223,5 +209,13 @@ mod tests {
         assert_eq!(parse_ids("1,,2").map_err(|e| e.code()), Err("invalid_id"));
         assert_eq!(parse_ids("1,x").map_err(|e| e.code()), Err("invalid_id"));
         assert_eq!(parse_ids("99999999999999999999").map_err(|e| e.code()), Err("invalid_id"));
+    }
+
+    #[test]
+    fn ids_query_holds_at_most_the_fetch_batch() {
+        let most = vec!["1"; MAX_FETCH_BATCH].join(",");
+        assert_eq!(parse_ids(&most).map(|ids| ids.len()), Ok(MAX_FETCH_BATCH));
+        let over = vec!["1"; MAX_FETCH_BATCH + 1].join(",");
+        assert_eq!(parse_ids(&over).map_err(|e| e.code()), Err("invalid_body"));
     }
 }

@@ -12,13 +12,14 @@ use serde_json::{Map, Value};
 use super::error::Error;
 use super::key::CacheKey;
 use super::lifecycle::Policy;
+use super::limits;
 use super::scope::Scope;
 use super::source::Source;
 use super::tiered::{origin_write_error, read_failure_error, TieredCache};
 use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
 
-/// Longest key accepted in an option map, in bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
+/// Longest key accepted in an option map, in bytes (`limits`).
+pub use super::limits::MAX_NAME_BYTES as MAX_KEY_BYTES;
 
 /// A map as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +113,7 @@ impl OptionMaps {
         if value.is_null() {
             return Err(Error::InvalidType("null is not a value; DELETE the key to unset it".into()));
         }
+        limits::check_origin_value(&value)?;
         let map = match io.origin.put_map_key(scope, key, &value).await {
             Ok(map) => map,
             Err(e) => return Err(cache.write_failed(&CacheKey::map(scope), e, io.kv, io.clock).await),
@@ -166,15 +168,10 @@ impl OptionMaps {
     }
 }
 
-/// Checks a map key from the world.
+/// Checks a map key from the world: non-empty, at most
+/// [`limits::MAX_NAME_BYTES`] (the origin's limit too).
 pub fn check_key(key: &str) -> Result<(), Error> {
-    if key.is_empty() {
-        return Err(Error::InvalidBody("the key must not be empty".into()));
-    }
-    if key.len() > MAX_KEY_BYTES {
-        return Err(Error::InvalidBody(format!("the key is {} bytes; the limit is {MAX_KEY_BYTES}", key.len())));
-    }
-    Ok(())
+    Ok(limits::check_name("the key", key)?)
 }
 
 fn as_map(value: Option<&Value>) -> Map<String, Value> {

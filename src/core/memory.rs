@@ -11,6 +11,11 @@
 //! use). Writes never move an entry to an older origin version (`insert`
 //! refuses a lower version than it holds).
 //!
+//! The same map, with bounds of its own, keeps the parsed ownership rules of
+//! the records seen (`project_ownership::parsed`: as many entries, a quarter
+//! of the bytes), so an isolate holds at most about 1.25 × `max_bytes` of
+//! cached things; `/v1/stats` shows both.
+//!
 //! Cost: one `HashMap` slot plus two `BTreeMap` slots per entry (death and
 //! recency indexes) sharing one allocation of the key: about 175 bytes of
 //! heap per entry in wasm32 besides the key's text and the value (measured,

@@ -19,6 +19,7 @@
 //! | `project_ownership` | ownership records through the tiers; owners of events |
 //! | `last_event` | last processed event per group hash (KV only) |
 //! | `sync` | re-writing what the origin changed into KV |
+//! | `limits` | every input limit, shared with the npm package and the origin |
 //! | `settings` | the Worker's vars, with defaults and reported problems |
 //! | `service` | one isolate's state, built from settings; refreshes and sync |
 //! | `source`, `stats`, `error` | what answered, counters, error codes |
@@ -31,6 +32,7 @@ pub mod inflight;
 pub mod key;
 pub mod last_event;
 pub mod lifecycle;
+pub mod limits;
 pub mod maps;
 pub mod memory;
 pub mod options;

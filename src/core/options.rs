@@ -1,6 +1,9 @@
 //! Registered options: resolution, writes and sync (DESIGN.md "Registered
 //! options"), on top of the tiered cache.
 //!
+//! Names are checked against `limits` first (non-empty, at most 1,024
+//! bytes): a name the origin would refuse never reaches it.
+//!
 //! Read: store value (memory → KV → origin → stale) → config value (unless
 //! `storeonly`) → default. When the stores failed and nothing stale was held,
 //! the config/default answer is marked `degraded` so a caller can tell "unset"
@@ -18,9 +21,10 @@ use super::config::ConfigValues;
 use super::error::Error;
 use super::flags::Flags;
 use super::key::CacheKey;
+use super::limits;
 use super::registry::{OptionSpec, Registry};
 use super::source::Source;
-use super::tiered::TieredCache;
+use super::tiered::{read_failure_error, TieredCache};
 
 #[cfg(test)]
 mod tests;
@@ -105,7 +109,8 @@ impl Options {
         &self.registry
     }
 
-    /// Resolves `name`. Fails only for unknown names: when the stores are
+    /// Resolves `name`. Fails only for unknown or over-long names (and when
+    /// the origin refuses the read as invalid): when the stores are
     /// down the answer is the config/default value, marked degraded.
     pub async fn get<K, O, C>(
         &self,
@@ -118,6 +123,7 @@ impl Options {
         O: DurableStore,
         C: Clock,
     {
+        limits::check_name("the option name", name)?;
         let (spec, key) = self.registry.lookup_keyed(name)?;
         if spec.flags.contains(Flags::NOSTORE) {
             return Ok(self.fallback(&spec, None, false));
@@ -139,6 +145,9 @@ impl Options {
                 // usable value, so config and default decide.
                 _ => Ok(OptionValue { refresh: read.refresh, ..self.fallback(&spec, Some(read.source), false) }),
             },
+            // The origin refused the read as the caller's fault: an answer
+            // about the request, not a store being down.
+            Err(failure) if failure.origin.is_refusal() => Err(read_failure_error(failure)),
             Err(_) => {
                 cache.count_degraded();
                 Ok(self.fallback(&spec, None, true))
@@ -174,6 +183,7 @@ impl Options {
     {
         let spec = self.writable(name)?;
         spec.value_type.check(&value)?;
+        limits::check_origin_value(&value)?;
         let key = CacheKey::option(&spec.name);
         let stored = match io.origin.put_option(&spec.name, &value).await {
             Ok(stored) => stored,
@@ -216,6 +226,7 @@ impl Options {
     }
 
     fn writable(&self, name: &str) -> Result<Cow<'_, OptionSpec>, Error> {
+        limits::check_name("the option name", name)?;
         let spec = self.registry.lookup(name)?;
         if spec.flags.contains(Flags::IMMUTABLE) {
             return Err(Error::Immutable(spec.name.clone()));

@@ -7,16 +7,29 @@
 //! delete caches "absent" (the original design's save/delete signals).
 //!
 //! The rules text is parsed at the edge (`ownership::grammar`): a write
-//! with a grammar error is refused before it reaches the origin, and a
-//! record written around the edge with bad rules is served with
-//! `schema: null` and the error, and matches no rule.
+//! with a grammar error (or over `limits::MAX_RULES_BYTES`) is refused
+//! before it reaches the origin, and a record written around the edge with
+//! bad rules is served with `schema: null` and the error, and matches no
+//! rule.
+//!
+//! Costs of `owners`: the record comes from the tiers like any value; its
+//! rules are parsed once per (project, version) and kept (`parsed`), so a
+//! call costs the evaluation alone: at most one glob match per rule per
+//! distinct text the rule looks at — rules × frames for `path:` and
+//! `module:` rules, with at most `limits::MAX_RULES` (1,000) rules and
+//! `limits::MAX_EVENT_FRAMES` (10,000) frames (each frame gives a
+//! `filename` and an `abs_path`), rules × tags for `tags.*`, and one match
+//! per `url:` rule. Each match is O(len(pattern) × len(text)) at worst and
+//! linear for ordinary patterns; the body limit bounds the texts.
 
 use serde_json::{json, Value};
 
 use super::error::Error;
 use super::key::CacheKey;
 use super::lifecycle::Policy;
-use super::ownership::{evaluate, event_from_json, parse_rules, schema, Evaluation, Rule};
+use super::limits;
+use super::memory::Limits;
+use super::ownership::{evaluate, event_from_json, parse_rules, schema, Evaluation};
 use super::scope::Id;
 use super::source::Source;
 use super::tiered::{read_failure_error, TieredCache};
@@ -60,15 +73,34 @@ pub struct OwnersAnswer {
     pub refresh: bool,
 }
 
-/// Project ownership records, cached with one ttl/grace.
+mod parsed;
+
+pub use parsed::{parse_limits, ParsedRules, RulesCache};
+
+/// Project ownership records, cached with one ttl/grace, and the parsed
+/// rules of the versions seen.
 pub struct ProjectOwnership {
     policy: Policy,
+    rules: RulesCache,
 }
 
 impl ProjectOwnership {
-    /// Records cached with `policy`.
+    /// Records cached with `policy`; parses kept within the default bounds
+    /// ([`parse_limits`] of isolate memory's defaults).
     pub fn new(policy: Policy) -> Self {
-        ProjectOwnership { policy }
+        ProjectOwnership { policy, rules: RulesCache::new(parse_limits(Limits::default())) }
+    }
+
+    /// The same, with parses kept within `limits`.
+    #[must_use]
+    pub fn with_parse_limits(mut self, limits: Limits) -> Self {
+        self.rules = RulesCache::new(limits);
+        self
+    }
+
+    /// The kept parses (figures for stats, and tests counting parses).
+    pub fn rules_cache(&self) -> &RulesCache {
+        &self.rules
     }
 
     /// The project's record, or none.
@@ -89,11 +121,12 @@ impl ProjectOwnership {
         let key = CacheKey::ownership(project);
         let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await;
         let read = read.map_err(read_failure_error)?;
-        Ok(OwnershipRead {
-            record: read.entry.value().map(|r| view(r, read.entry.version)),
-            source: read.source,
-            refresh: read.refresh,
-        })
+        let now = io.clock.now_ms();
+        let record = read.entry.value().map(|r| {
+            let parsed = self.rules.get(project, read.entry.version, raw_of(r), now);
+            view(r, read.entry.version, &parsed)
+        });
+        Ok(OwnershipRead { record, source: read.source, refresh: read.refresh })
     }
 
     /// Refreshes the project's record from the origin in the background.
@@ -111,6 +144,7 @@ impl ProjectOwnership {
     /// then the caches. Returns the stored record and whether KV took it.
     ///
     /// # Errors
+    /// `too_large` for rules text over `limits::MAX_RULES_BYTES`;
     /// `invalid_rules` naming the line and column; origin failures as for
     /// every write (nothing changes).
     pub async fn put<K, O, C>(
@@ -125,19 +159,33 @@ impl ProjectOwnership {
         O: DurableStore,
         C: Clock,
     {
-        parse_rules(&input.raw).map_err(Error::from)?;
+        limits::check_rules_size(&input.raw)?;
+        self.rules.count_parse();
+        let rules = parse_rules(&input.raw).map_err(Error::from)?;
         let record = json!({
             "raw": input.raw,
             "fallthrough": input.fallthrough.unwrap_or(true),
             "auto_assignment": input.auto_assignment.unwrap_or(false),
             "is_active": input.is_active.unwrap_or(true),
         });
+        limits::check_origin_body(&record)?;
         let key = CacheKey::ownership(project);
         let stored = match io.origin.put_ownership(project, &record).await {
             Ok(stored) => stored,
             Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
         };
-        let shown = stored.value().map(|r| view(r, stored.version)).unwrap_or(Value::Null);
+        let now = io.clock.now_ms();
+        let shown = match stored.value() {
+            Some(r) => {
+                // The origin stores the text as sent: keep this parse for
+                // the stored version (and parse what it stored otherwise).
+                if raw_of(r) == input.raw {
+                    self.rules.keep(project, stored.version, rules, now);
+                }
+                view(r, stored.version, &self.rules.get(project, stored.version, raw_of(r), now))
+            }
+            None => Value::Null,
+        };
         let cache_updated = cache.after_write(&key, stored, self.policy, io.kv, io.clock).await;
         Ok((shown, cache_updated))
     }
@@ -181,29 +229,32 @@ impl ProjectOwnership {
         let key = CacheKey::ownership(project);
         let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await;
         let read = read.map_err(read_failure_error)?;
-        let (rules, fallthrough, auto_assignment) = match read.entry.value() {
-            None => (Vec::new(), true, false),
+        let (parsed, fallthrough, auto_assignment) = match read.entry.value() {
+            None => (None, true, false),
             Some(record) => {
                 let active = record["is_active"].as_bool().unwrap_or(true);
-                let rules: Vec<Rule> = if active { rules_of(record).unwrap_or_default() } else { Vec::new() };
+                let parsed =
+                    active.then(|| self.rules.get(project, read.entry.version, raw_of(record), io.clock.now_ms()));
                 let fallthrough = record["fallthrough"].as_bool().unwrap_or(true);
-                (rules, fallthrough, record["auto_assignment"].as_bool().unwrap_or(false))
+                (parsed, fallthrough, record["auto_assignment"].as_bool().unwrap_or(false))
             }
         };
-        let evaluation = evaluate(&rules, &event, fallthrough, auto_assignment);
+        let rules = parsed.as_deref().map(ParsedRules::rules).unwrap_or_default();
+        let evaluation = evaluate(rules, &event, fallthrough, auto_assignment);
         Ok(OwnersAnswer { evaluation, source: read.source, refresh: read.refresh })
     }
 }
 
-fn rules_of(record: &Value) -> Result<Vec<Rule>, Error> {
-    parse_rules(record["raw"].as_str().unwrap_or("")).map_err(Error::from)
+/// The rules text of a stored record ("" when it has none).
+fn raw_of(record: &Value) -> &str {
+    record["raw"].as_str().unwrap_or("")
 }
 
 /// The record as the API shows it: the stored fields plus the parsed schema.
-fn view(record: &Value, version: u64) -> Value {
-    let (schema_value, schema_error) = match rules_of(record) {
-        Ok(rules) => (schema(&rules), Value::Null),
-        Err(e) => (Value::Null, Value::String(e.to_string())),
+fn view(record: &Value, version: u64, parsed: &ParsedRules) -> Value {
+    let (schema_value, schema_error) = match &parsed.rules {
+        Ok(rules) => (schema(rules), Value::Null),
+        Err(e) => (Value::Null, Value::String(Error::from(e.clone()).to_string())),
     };
     let mut shown = json!({
         "raw": record["raw"],

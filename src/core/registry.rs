@@ -22,7 +22,8 @@
 //! ```
 //!
 //! - `defaults` is optional; each of its fields too (10 s and 60 s).
-//! - `name` is required: a non-empty string without whitespace, control
+//! - `name` is required: a non-empty string of at most 1,024 bytes
+//!   (`limits::MAX_NAME_BYTES`) without whitespace, control
 //!   characters or `/` (names appear in URL paths).
 //! - `type` is one of `string`, `int`, `float`, `bool`, `sequence`, `mapping`;
 //!   when omitted it is inferred from the default (`1` → int, `1.0` → float).
@@ -390,8 +391,8 @@ pub fn parse_legacy_prefixes(text: &str) -> Vec<String> {
 /// Checks what holds for a spec however it was built.
 fn validate(spec: &OptionSpec) -> Result<(), RegistryError> {
     let name = &spec.name;
-    if name.is_empty() {
-        return Err(RegistryError::InvalidOption { name: name.clone(), message: "the name must not be empty".into() });
+    if let Err(refusal) = super::limits::check_name("the name", name) {
+        return Err(RegistryError::InvalidOption { name: name.clone(), message: refusal.to_string() });
     }
     if name.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
         return Err(RegistryError::InvalidOption {

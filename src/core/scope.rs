@@ -7,12 +7,14 @@
 //! strict and never panics.
 
 use super::error::Error;
+use super::limits;
 
 /// A positive id as the API takes it: 1 ..= i64::MAX (the origin's range).
 pub type Id = u64;
 
-/// The largest id accepted (the origin stores ids as signed 64-bit).
-pub const MAX_ID: Id = i64::MAX as u64;
+/// The largest id accepted (the origin stores ids as signed 64-bit); the
+/// range lives in `limits`.
+pub use super::limits::MAX_ID;
 
 /// One option map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,22 +31,12 @@ pub enum Scope {
     UserInOrganization(Id, Id),
 }
 
-/// Parses an id from a path segment or query value.
+/// Parses an id from a path segment or query value (`limits::check_id`).
 ///
 /// # Errors
 /// `invalid_id` for anything but a decimal integer in 1 ..= i64::MAX.
 pub fn parse_id(text: &str, what: &str) -> Result<Id, Error> {
-    let bad = || {
-        let shown: String = text.chars().take(40).collect();
-        Error::InvalidId(format!("{what} must be a whole number from 1 to {MAX_ID}, got {shown:?}"))
-    };
-    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    match text.parse::<Id>() {
-        Ok(id) if (1..=MAX_ID).contains(&id) => Ok(id),
-        _ => Err(bad()),
-    }
+    limits::check_id(what, text).map_err(Error::from)
 }
 
 impl Scope {

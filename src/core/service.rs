@@ -10,12 +10,14 @@
 use super::config::ConfigValues;
 use super::error::Error;
 use super::last_event::LastEvents;
+use super::lifecycle::Millis;
 use super::maps::OptionMaps;
 use super::options::Options;
-use super::project_ownership::ProjectOwnership;
+use super::project_ownership::{parse_limits, ProjectOwnership};
 use super::registry::{parse_legacy_prefixes, Registry};
 use super::scope::{Id, Scope};
 use super::settings::Settings;
+use super::stats::StatsSnapshot;
 use super::sync::{self, KindPolicies, SyncLimits, SyncReport};
 use super::tiered::TieredCache;
 use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
@@ -79,12 +81,25 @@ impl Service {
             options: Options::new(registry, config),
             cache,
             maps: OptionMaps::new(settings.map_policy),
-            ownership: ProjectOwnership::new(settings.ownership_policy),
+            ownership: ProjectOwnership::new(settings.ownership_policy)
+                .with_parse_limits(parse_limits(settings.memory)),
             last_events: LastEvents::new(settings.last_event_expiration_secs),
             kinds: KindPolicies { maps: settings.map_policy, ownership: settings.ownership_policy },
             sync_limits: settings.sync,
             problems,
         }
+    }
+
+    /// This isolate's counters and memory figures at `now`, with the kept
+    /// ownership parses.
+    pub fn stats(&self, now: Millis) -> StatsSnapshot {
+        let mut stats = self.cache.stats(now);
+        let rules = self.ownership.rules_cache();
+        let (held, bytes) = rules.held();
+        stats.parsed_rules = held as u64;
+        stats.parsed_rules_bytes = bytes as u64;
+        stats.rules_parses = rules.parses();
+        stats
     }
 
     /// Refreshes one key from the origin after a stale answer; `true` when
@@ -154,6 +169,23 @@ mod tests {
         assert!(service.options.stored_spec("app.colour").is_some());
         assert!(service.options.stored_spec("mail.host").is_none(), "the built-in options are gone");
         assert!(service.options.stored_spec("old.x").is_some());
+    }
+
+    #[test]
+    fn stats_show_the_kept_ownership_parses_within_a_quarter_of_isolate_memory() {
+        let world = FakeTiers::at(10_000_000);
+        let service = Service::new(&settings(&[("MEMORY_MAX_BYTES", "400000")])).expect("valid registry");
+        let record =
+            serde_json::json!({"raw": "path:* #t", "fallthrough": true, "auto_assignment": false, "is_active": true});
+        world.origin.ownership.borrow_mut().insert(3, crate::core::slot::Versioned::present(record, 5));
+        let (io, event) = (world.io(), serde_json::json!({}));
+        for _ in 0..3 {
+            block_on(service.ownership.owners(&service.cache, &io, 3, &event)).expect("owners");
+        }
+        let stats = service.stats(world.clock.now_ms());
+        assert_eq!((stats.rules_parses, stats.parsed_rules), (1, 1));
+        assert!(stats.parsed_rules_bytes > 0 && stats.parsed_rules_bytes <= 100_000, "{stats:?}");
+        assert_eq!(stats.max_bytes, 400_000);
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub struct Settings {
     pub timeouts: Timeouts,
     /// Backoff per key and the isolate-wide breaker.
     pub throttle: ThrottleConfig,
-    /// Largest accepted request body, bytes.
+    /// Largest accepted request body, bytes (at most `limits::MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
     /// Bounds of isolate memory.
     pub memory: Limits,
@@ -63,7 +63,7 @@ pub mod defaults {
     pub const ORIGIN_URL: &str = "http://127.0.0.1:8788";
     pub const KV_EXPIRATION_SECS: u64 = 3600;
     pub const ORIGIN_TIMEOUT_MS: u64 = 5_000;
-    pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+    pub const MAX_BODY_BYTES: usize = crate::core::limits::MAX_BODY_BYTES;
     pub const LAST_EVENT_EXPIRATION_SECS: u64 = 90 * 24 * 3600;
 }
 
@@ -126,7 +126,7 @@ impl Settings {
             .unwrap_or(u32::MAX),
             breaker_open_ms: number("BREAKER_OPEN_MS", throttle_defaults.breaker_open_ms, 0),
         };
-        let max_body_bytes = number("MAX_BODY_BYTES", defaults::MAX_BODY_BYTES as u64, 1);
+        let mut max_body_bytes = number("MAX_BODY_BYTES", defaults::MAX_BODY_BYTES as u64, 1);
         let memory_defaults = Limits::default();
         let max_entries = number("MEMORY_MAX_ENTRIES", memory_defaults.max_entries as u64, 1);
         let max_bytes = number("MEMORY_MAX_BYTES", memory_defaults.max_bytes as u64, 1024);
@@ -160,6 +160,15 @@ impl Settings {
                 sync_defaults.max_origin_calls,
             ),
         };
+
+        // What the edge accepts must fit what the origin takes: lower only.
+        if max_body_bytes > defaults::MAX_BODY_BYTES as u64 {
+            problems.push(format!(
+                "MAX_BODY_BYTES={max_body_bytes} is over the origin's limit of {}; using {0}",
+                defaults::MAX_BODY_BYTES
+            ));
+            max_body_bytes = defaults::MAX_BODY_BYTES as u64;
+        }
 
         if !(origin_url.starts_with("http://") || origin_url.starts_with("https://")) {
             problems.push(format!("ORIGIN_URL={origin_url:?} is not an http(s) URL; origin calls will fail"));
@@ -318,6 +327,14 @@ mod tests {
             assert_eq!(s.sync, SyncLimits::default(), "{kv} {calls}");
             assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
         }
+    }
+
+    #[test]
+    fn the_body_limit_may_be_lowered_but_never_raised_past_the_origins() {
+        assert_eq!(with_tokens(&[("MAX_BODY_BYTES", "4096")]).max_body_bytes, 4096);
+        let s = with_tokens(&[("MAX_BODY_BYTES", "2097152")]);
+        assert_eq!(s.max_body_bytes, crate::core::limits::MAX_BODY_BYTES);
+        assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub struct Stats {
     negative_hits: Cell<u64>,
     degraded: Cell<u64>,
     origin_errors: Cell<u64>,
+    origin_refusals: Cell<u64>,
     kv_errors: Cell<u64>,
     kv_write_errors: Cell<u64>,
     coalesced: Cell<u64>,
@@ -43,8 +44,13 @@ pub struct StatsSnapshot {
     pub negative_hits: u64,
     /// Reads answered from config or default because the stores failed.
     pub degraded: u64,
-    /// Origin calls that failed (error, timeout, garbage; not 404).
+    /// Origin calls that failed (error, timeout, garbage; not 404, not a
+    /// refusal): these count toward backoff and the breaker.
     pub origin_errors: u64,
+    /// Origin calls refused as the caller's fault (400, 405, 409, 413, 414,
+    /// 422; 404 where it is no answer): counted toward nothing. Many of them
+    /// mean the edge and the origin disagree about what is valid.
+    pub origin_refusals: u64,
     /// KV reads that failed or returned an unreadable entry.
     pub kv_errors: u64,
     /// KV writes that failed (the value is repaired by the sync job).
@@ -69,6 +75,13 @@ pub struct StatsSnapshot {
     pub max_entries: u64,
     /// The byte bound of isolate memory.
     pub max_bytes: u64,
+    /// Parsed ownership rules held (one per project and version), beside
+    /// isolate memory.
+    pub parsed_rules: u64,
+    /// Their approximate bytes (bounded by a quarter of `max_bytes`).
+    pub parsed_rules_bytes: u64,
+    /// Ownership rules texts parsed since the isolate started.
+    pub rules_parses: u64,
 }
 
 /// Which counter to bump.
@@ -82,6 +95,7 @@ pub enum Counter {
     NegativeHit,
     Degraded,
     OriginError,
+    OriginRefused,
     KvError,
     KvWriteError,
     Coalesced,
@@ -102,6 +116,7 @@ impl Stats {
             Counter::NegativeHit => &self.negative_hits,
             Counter::Degraded => &self.degraded,
             Counter::OriginError => &self.origin_errors,
+            Counter::OriginRefused => &self.origin_refusals,
             Counter::KvError => &self.kv_errors,
             Counter::KvWriteError => &self.kv_write_errors,
             Counter::Coalesced => &self.coalesced,
@@ -123,6 +138,7 @@ impl Stats {
             negative_hits: self.negative_hits.get(),
             degraded: self.degraded.get(),
             origin_errors: self.origin_errors.get(),
+            origin_refusals: self.origin_refusals.get(),
             kv_errors: self.kv_errors.get(),
             kv_write_errors: self.kv_write_errors.get(),
             coalesced: self.coalesced.get(),
@@ -135,6 +151,9 @@ impl Stats {
             bytes: bytes as u64,
             max_entries: max_entries as u64,
             max_bytes: max_bytes as u64,
+            parsed_rules: 0,
+            parsed_rules_bytes: 0,
+            rules_parses: 0,
         }
     }
 }

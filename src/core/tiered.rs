@@ -12,7 +12,10 @@
 //! the *soft* timeout before the stale value is answered and a background
 //! refresh is asked for; keys marked stale-while-revalidate answer stale at
 //! once. The origin is not asked while the key backs off or the breaker is
-//! open (`throttle`).
+//! open (`throttle`). An origin that refuses a request as the caller's fault
+//! (`TierError::Refused`: 400, 404 where 404 is no answer, 405, 409, 413,
+//! 414, 422) is up: the refusal counts toward no backoff and no breaker, is
+//! counted apart (`origin_refusals`) and reaches the caller as a 4xx.
 //!
 //! Write (after the origin accepted it): memory at once, then KV; a KV failure
 //! does not fail the write, it is reported (`cache_updated: false`) and left
@@ -242,6 +245,13 @@ impl TieredCache {
                 self.fill_kv(key, &entry, kv, clock.now_ms()).await;
                 Ok(Read { entry, source: Source::Origin, refresh: false })
             }
+            // The origin is up and refused the request as the caller's
+            // fault: not a failure (no backoff, no breaker, no stale copy
+            // in its place); the caller gets a 4xx.
+            Err(origin @ TierError::Refused(..)) => {
+                self.stats.bump(Counter::OriginRefused);
+                Err(ReadFailure { kv: kv_error, origin })
+            }
             Err(origin) => {
                 if origin != TierError::Throttled {
                     self.stats.bump(Counter::OriginError);
@@ -291,6 +301,10 @@ impl TieredCache {
                 let entry = self.remember(key, found, policy, clock.now_ms());
                 self.fill_kv(key, &entry, kv, clock.now_ms()).await;
                 true
+            }
+            Err(TierError::Refused(..)) => {
+                self.stats.bump(Counter::OriginRefused);
+                false
             }
             Err(_) => {
                 self.stats.bump(Counter::OriginError);
@@ -520,10 +534,30 @@ pub fn origin_write_error(e: TierError) -> Error {
                                   there (the edge dropped its cached copy, so the next read asks the origin)"
             .to_string(),
         TierError::Throttled => return Error::Unavailable("the origin is backing off after failures".into()),
+        TierError::Refused(status, code) => return refusal_error(*status, code, "nothing was changed"),
     };
     match e {
         TierError::Unreachable(_) => Error::Unavailable(Reason::with_detail(message, &e)),
         _ => Error::OriginError(Reason::with_detail(message, &e)),
+    }
+}
+
+/// The caller-facing 4xx for a request the origin refused as the caller's
+/// fault (`TierError::Refused`): the origin's code when it is one of ours
+/// (`invalid_id`, `too_large`, …), else one chosen by status (413 and 414
+/// `too_large`, 404 `not_found`, any other `invalid_body`). The message is
+/// ours; `outcome` says what followed ("nothing was changed").
+pub fn refusal_error(status: u16, code: &str, outcome: &str) -> Error {
+    let shown = if code.is_empty() { String::new() } else { format!(", {code}") };
+    let message = format!("the origin refused this request (status {status}{shown}); {outcome}");
+    match (code, status) {
+        ("invalid_id", _) => Error::InvalidId(message),
+        ("invalid_scope", _) => Error::InvalidScope(message),
+        ("invalid_type", _) => Error::InvalidType(message),
+        ("invalid_rules", _) => Error::InvalidRules(message),
+        ("too_large", _) | (_, 413 | 414) => Error::TooLarge(message),
+        ("not_found", _) | (_, 404) => Error::NotFound(message),
+        _ => Error::InvalidBody(message),
     }
 }
 
@@ -544,6 +578,7 @@ pub fn read_failure_error(failure: ReadFailure) -> Error {
             "no cached copy was available and the origin is not being asked for a moment after failures",
             detail,
         )),
+        TierError::Refused(status, code) => refusal_error(status, &code, "nothing was read"),
         other => Error::Unavailable(Reason::with_detail(
             format!("no cached copy was available and the origin could not answer ({})", other.kind()),
             detail,

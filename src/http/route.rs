@@ -2,10 +2,13 @@
 //!
 //! Pure (no worker types), so it is compiled and tested natively. Path
 //! segments are percent-decoded here; anything that does not decode to
-//! UTF-8 is the caller's error, never a panic.
+//! UTF-8 is the caller's error, never a panic. Every limit a path or query
+//! can break (`core::limits`: name and key bytes, id range, ids per batch)
+//! is checked here, so such a request is refused before any I/O.
 
 use crate::core::error::Error;
 use crate::core::last_event::parse_ids;
+use crate::core::limits;
 use crate::core::scope::{parse_id, Id, Scope};
 
 /// HTTP methods the API knows.
@@ -100,8 +103,9 @@ impl Route {
 ///
 /// # Errors
 /// `not_found` for an unknown path, `method_not_allowed` for a known path
-/// with another method, `invalid_body` for a segment that is not UTF-8,
-/// `invalid_id` / `invalid_scope` for bad ids and scope combinations.
+/// with another method, `invalid_body` for a segment that is not UTF-8, a
+/// name or key over 1,024 bytes or more than 1,000 `ids`, `invalid_id` /
+/// `invalid_scope` for bad ids and scope combinations.
 pub fn route(method: Method, path: &str, query: &str) -> Result<Route, Error> {
     let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let segments: Vec<String> = raw.iter().map(|s| percent_decode(s)).collect::<Result<_, _>>()?;
@@ -125,11 +129,11 @@ pub fn route(method: Method, path: &str, query: &str) -> Result<Route, Error> {
             _ => not_allowed(),
         },
         ["v1", kind @ ("organizations" | "projects" | "users"), id, "options", key] if !key.is_empty() => {
-            let key = (*key).to_string();
+            let key = || checked_name("the key", key);
             match method {
-                Method::Get => Ok(Route::GetMapKey(map_scope(kind, id)?, key)),
-                Method::Put => Ok(Route::SetMapKey(map_scope(kind, id)?, key)),
-                Method::Delete => Ok(Route::DeleteMapKey(map_scope(kind, id)?, key)),
+                Method::Get => Ok(Route::GetMapKey(map_scope(kind, id)?, key()?)),
+                Method::Put => Ok(Route::SetMapKey(map_scope(kind, id)?, key()?)),
+                Method::Delete => Ok(Route::DeleteMapKey(map_scope(kind, id)?, key()?)),
                 _ => not_allowed(),
             }
         }
@@ -162,11 +166,11 @@ pub fn route(method: Method, path: &str, query: &str) -> Result<Route, Error> {
             _ => not_allowed(),
         },
         ["v1", "options", name] if !name.is_empty() => {
-            let name = (*name).to_string();
+            let name = || checked_name("the option name", name);
             match method {
-                Method::Get => Ok(Route::GetOption(name)),
-                Method::Put => Ok(Route::SetOption(name)),
-                Method::Delete => Ok(Route::DeleteOption(name)),
+                Method::Get => Ok(Route::GetOption(name()?)),
+                Method::Put => Ok(Route::SetOption(name()?)),
+                Method::Delete => Ok(Route::DeleteOption(name()?)),
                 _ => not_allowed(),
             }
         }
@@ -237,6 +241,13 @@ pub fn percent_decode(segment: &str) -> Result<String, Error> {
         i += 1;
     }
     String::from_utf8(out).map_err(|_| Error::InvalidBody("the path does not decode to UTF-8".into()))
+}
+
+/// A name or key from the path, within `limits` (the origin's limits too),
+/// so an over-long one is refused here, before any I/O.
+fn checked_name(what: &str, name: &str) -> Result<String, Error> {
+    limits::check_name(what, name)?;
+    Ok(name.to_string())
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -369,6 +380,36 @@ mod tests {
         for (path, query, code) in cases {
             assert_eq!(route(Method::Get, path, query).map_err(|e| e.code()), Err(code), "{path}?{query}");
         }
+    }
+
+    #[test]
+    fn names_and_keys_over_1024_bytes_are_refused_at_routing() {
+        let fits = "n".repeat(limits::MAX_NAME_BYTES);
+        let over = "n".repeat(limits::MAX_NAME_BYTES + 1);
+        // Encoded: the limit is on the decoded bytes (%C3%BC is one 2-byte character).
+        let encoded_over = "%C3%BC".repeat(limits::MAX_NAME_BYTES / 2 + 1);
+        for method in [Method::Get, Method::Put, Method::Delete] {
+            assert!(route(method, &format!("/v1/options/{fits}"), "").is_ok());
+            assert!(route(method, &format!("/v1/projects/1/options/{fits}"), "").is_ok());
+            for bad in [&over, &encoded_over] {
+                for path in [format!("/v1/options/{bad}"), format!("/v1/users/2/options/{bad}")] {
+                    let got = route(method, &path, "project=3").map_err(|e| e.code());
+                    assert_eq!(got, Err("invalid_body"), "{method:?} {}", &path[..30]);
+                }
+            }
+        }
+        assert_eq!(allowed_methods(&format!("/v1/options/{over}"), ""), ["GET", "PUT", "DELETE"]);
+    }
+
+    #[test]
+    fn more_than_1000_ids_are_refused_at_routing() {
+        let path = "/v1/projects/1/event-hashes/last-processed";
+        let most = vec!["7"; limits::MAX_FETCH_BATCH].join(",");
+        assert!(
+            matches!(route(Method::Get, path, &format!("ids={most}")), Ok(Route::FetchLastEvents(1, ids)) if ids.len() == 1000)
+        );
+        let over = vec!["7"; limits::MAX_FETCH_BATCH + 1].join(",");
+        assert_eq!(route(Method::Get, path, &format!("ids={over}")).map_err(|e| e.code()), Err("invalid_body"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::interop::{js_error, prop};
 use crate::core::error::Error;
+use crate::core::limits;
 use crate::core::project_ownership::OwnershipInput;
 use crate::core::scope::{parse_id, Id, Scope};
 
@@ -33,9 +34,17 @@ pub fn from_js(value: &JsValue) -> Result<Value, Error> {
     serde_wasm_bindgen::from_value(value.clone()).map_err(|e| Error::InvalidType(format!("the value is not JSON: {e}")))
 }
 
-/// A name or key passed from JS: strings only.
+/// A string passed from JS (an event id): strings only.
 pub fn text(value: &JsValue, what: &str) -> Result<String, Error> {
     value.as_string().ok_or_else(|| Error::InvalidBody(format!("{what} must be a string")))
+}
+
+/// An option name or map key passed from JS: a string within `limits`
+/// (non-empty, at most 1,024 bytes), as the HTTP API's paths are.
+pub fn name(value: &JsValue, what: &str) -> Result<String, Error> {
+    let name = text(value, what)?;
+    limits::check_name(what, &name)?;
+    Ok(name)
 }
 
 /// An id: a positive integer number, or a decimal string / bigint for ids
@@ -87,13 +96,15 @@ pub fn scope(value: &JsValue) -> Result<Scope, Error> {
     }
 }
 
-/// Group hash ids: an array of integers (numbers, decimal strings or
-/// bigints). Range checks are the core's, as for the HTTP API.
-pub fn hash_ids(value: &JsValue) -> Result<Vec<i64>, Error> {
+/// Group hash ids: an array of at most `max` integers (numbers, decimal
+/// strings or bigints; a longer array is refused before any is read).
+/// Range checks are the core's, as for the HTTP API.
+pub fn hash_ids(value: &JsValue, max: usize) -> Result<Vec<i64>, Error> {
     if !Array::is_array(value) {
         return Err(Error::InvalidBody("hash ids must be an array of integers".into()));
     }
     let array: &Array = value.unchecked_ref();
+    limits::check_batch("hash ids", array.length() as usize, max)?;
     array
         .iter()
         .map(|item| {

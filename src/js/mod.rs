@@ -128,7 +128,7 @@ impl Store {
     ) -> OptionReadPromise {
         let call = self.call();
         let promise = future_to_promise(async move {
-            let name = convert::text(&name, "an option name").map_err(|e| js_error(&e))?;
+            let name = convert::name(&name, "the option name").map_err(|e| js_error(&e))?;
             let answer =
                 call.service.options.get(&call.service.cache, &call.io(), &name).await.map_err(|e| js_error(&e))?;
             let fresh_until = match (answer.lookup, call.service.options.registry().lookup_keyed(&answer.name)) {
@@ -159,7 +159,7 @@ impl Store {
         #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
     ) -> OptionSetPromise {
         self.spawn(|call| async move {
-            let name = convert::text(&name, "an option name")?;
+            let name = convert::name(&name, "the option name")?;
             let value = from_js(&value)?;
             let written = call.service.options.set(&call.service.cache, &call.io(), &name, value).await?;
             Ok(json!({
@@ -176,7 +176,7 @@ impl Store {
     #[wasm_bindgen(js_name = deleteOption)]
     pub fn delete_option(&self, #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> OptionDeletePromise {
         self.spawn(|call| async move {
-            let name = convert::text(&name, "an option name")?;
+            let name = convert::name(&name, "the option name")?;
             let written = call.service.options.delete(&call.service.cache, &call.io(), &name).await?;
             Ok(json!({ "name": written.name, "version": written.version, "cacheUpdated": written.cache_updated }))
         })
@@ -219,7 +219,7 @@ impl Store {
         let scope = JsValue::from(scope);
         self.spawn(|call| async move {
             let scope = convert::scope(&scope)?;
-            let key = convert::text(&key, "a map key")?;
+            let key = convert::name(&key, "the key")?;
             let read = call.service.maps.get(&call.service.cache, &call.io(), &scope).await?;
             if read.refresh {
                 call.refresh_later(Refresh::Map(scope), ctx);
@@ -241,7 +241,7 @@ impl Store {
         let scope = JsValue::from(scope);
         self.spawn(|call| async move {
             let scope = convert::scope(&scope)?;
-            let key = convert::text(&key, "a map key")?;
+            let key = convert::name(&key, "the key")?;
             let value = from_js(&value)?;
             let io = call.io();
             let written = call.service.maps.set(&call.service.cache, &io, &scope, &key, value.clone()).await?;
@@ -259,7 +259,7 @@ impl Store {
         let scope = JsValue::from(scope);
         self.spawn(|call| async move {
             let scope = convert::scope(&scope)?;
-            let key = convert::text(&key, "a map key")?;
+            let key = convert::name(&key, "the key")?;
             let written = call.service.maps.delete(&call.service.cache, &call.io(), &scope, &key).await?;
             Ok(json!({ "key": key, "version": written.version, "cacheUpdated": written.cache_updated }))
         })
@@ -354,7 +354,7 @@ impl Store {
     ) -> RecordedPromise {
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
-            let hashes = convert::hash_ids(&hash_ids)?;
+            let hashes = convert::hash_ids(&hash_ids, crate::core::limits::MAX_RECORD_BATCH)?;
             let event_id = convert::text(&event_id, "an event id")?;
             let events = &call.service.last_events;
             let recorded = events.record(&call.kv, &call.clock, project, &hashes, &event_id).await?;
@@ -372,7 +372,7 @@ impl Store {
     ) -> LastProcessedPromise {
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
-            let hashes = convert::hash_ids(&hash_ids)?;
+            let hashes = convert::hash_ids(&hash_ids, crate::core::limits::MAX_FETCH_BATCH)?;
             let found = call.service.last_events.fetch(&call.kv, project, &hashes).await?;
             Ok(json!({ "eventIds": found }))
         })
@@ -392,7 +392,7 @@ impl Store {
 
     /// This store's counters and memory figures.
     pub fn stats(&self) -> Result<StoreStats, JsValue> {
-        let snapshot = self.inner.service.cache.stats(self.inner.clock.now_ms());
+        let snapshot = self.inner.service.stats(self.inner.clock.now_ms());
         let value = serde_json::to_value(&snapshot).map_err(|e| js_error(&Error::Unavailable(e.to_string().into())))?;
         Ok(to_js(&camel_case_keys(value))?.unchecked_into())
     }

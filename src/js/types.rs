@@ -226,15 +226,17 @@ export interface StoreStats {
   hitsLocal: number;
   /** Memory hits answered by the JS fast path (`peekOption`, `reader`, `getOption`) without crossing into wasm. */
   hitsHot: number; hitsKv: number; hitsOrigin: number; staleServed: number; misses: number;
-  negativeHits: number; degraded: number; originErrors: number; kvErrors: number; kvWriteErrors: number;
+  negativeHits: number; degraded: number; originErrors: number; originRefusals: number; kvErrors: number; kvWriteErrors: number;
   coalesced: number; throttled: number; softTimeouts: number; revalidated: number; inFlight: number;
   breakerOpen: boolean; entries: number; bytes: number; maxEntries: number; maxBytes: number;
+  /** Parsed ownership rules kept (one per project and version), their bytes, and parses made. */
+  parsedRules: number; parsedRulesBytes: number; rulesParses: number;
 }
 
 /** Errors thrown or rejected by `Store` are `Error`s with these codes (the edge API's error codes). */
 export type ErrorCode =
   | "invalid_body" | "invalid_type" | "invalid_scope" | "invalid_rules" | "invalid_id" | "too_large"
-  | "immutable" | "nostore" | "unknown_option" | "origin_error" | "unavailable" | "origin_timeout";
+  | "immutable" | "nostore" | "unknown_option" | "not_found" | "origin_error" | "unavailable" | "origin_timeout";
 /**
  * `message` is the store's own words, safe to pass on; `detail`, when present, is what the origin or KV
  * said (an origin's error text can hold anything): for your logs, not for your callers.

@@ -28,6 +28,8 @@ pub enum Mode {
     Garbage,
     /// The origin applies the call, then its answer is cut off.
     CutOff,
+    /// The origin refuses every call as the caller's fault (400 `invalid_body`).
+    Refusing,
 }
 
 fn failure(mode: Mode) -> Option<TierError> {
@@ -36,6 +38,7 @@ fn failure(mode: Mode) -> Option<TierError> {
         Mode::Down => Some(TierError::Unreachable("connection refused".into())),
         Mode::Hanging => Some(TierError::Timeout),
         Mode::Erroring => Some(TierError::Status(500, "boom".into())),
+        Mode::Refusing => Some(TierError::Refused(400, "invalid_body".into())),
     }
 }
 

@@ -47,9 +47,19 @@ pub enum TierError {
     /// then cut off. For a write, the origin may well have applied it.
     #[error("answer cut off: {0}")]
     Interrupted(String),
-    /// An answer with an unexpected status (5xx, 401, …).
+    /// An answer with an unexpected status (5xx, 401, 403, 408, 429, …):
+    /// the origin, or the edge's own configuration, is at fault. Counts
+    /// toward the key's backoff and the breaker.
     #[error("status {0}: {1}")]
     Status(u16, String),
+    /// The origin refused the request as the caller's fault (400, 405, 409,
+    /// 413, 414, 422, and 404 where 404 is not an answer): the origin is up,
+    /// the input was not acceptable. Counts toward no backoff and no breaker
+    /// (else a caller could hold the origin back for everyone with a few bad
+    /// requests) and reaches the caller as a 4xx. Holds the status and the
+    /// origin's error code when it gave a plain one (`invalid_id`), else "".
+    #[error("refused with status {0} {1}")]
+    Refused(u16, String),
     /// An answer that does not parse or break the contract.
     #[error("unreadable answer: {0}")]
     Garbage(String),
@@ -61,7 +71,7 @@ pub enum TierError {
 
 impl TierError {
     /// A few words for what went wrong that never quote the origin (its
-    /// status number at most): safe to put in an answer to a caller.
+    /// status number and code at most): safe to put in an answer to a caller.
     pub fn kind(&self) -> String {
         match self {
             TierError::Unreachable(_) => "unreachable".into(),
@@ -70,7 +80,14 @@ impl TierError {
             TierError::Status(status, _) => format!("status {status}"),
             TierError::Garbage(_) => "unreadable answer".into(),
             TierError::Throttled => "backing off".into(),
+            TierError::Refused(status, _) => format!("refused with status {status}"),
         }
+    }
+
+    /// Whether the origin refused the request as the caller's fault
+    /// ([`TierError::Refused`]): not a failure of the origin.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, TierError::Refused(..))
     }
 
     /// Whether a write that failed this way may still have been applied by

@@ -339,9 +339,49 @@ fn garbage(e: serde_json::Error) -> TierError {
     TierError::Garbage(e.to_string())
 }
 
+/// An answer off the contract's success path: a refusal (the caller's
+/// fault, see [`is_refusal`]) with the origin's error code, or a status
+/// error with a short quote of the body.
 fn unexpected(status: u16, body: &str) -> TierError {
+    if is_refusal(status) {
+        return TierError::Refused(status, error_code(body));
+    }
     let quoted: String = body.chars().take(QUOTE_LIMIT).collect();
     TierError::Status(status, quoted)
+}
+
+/// Whether an origin status means "the request was not acceptable": 400,
+/// 404 (where it is not already an answer), 405, 409, 413, 414 and 422.
+/// Not 401/403 (the edge's own origin token is wrong: the operator's
+/// fault), 408, 429 or 5xx (the origin's trouble): those count as failures.
+pub fn is_refusal(status: u16) -> bool {
+    matches!(status, 400 | 404 | 405 | 409 | 413 | 414 | 422)
+}
+
+/// Longest error code taken from a refusal's body.
+const CODE_LIMIT: usize = 40;
+
+/// The `error.code` of an error body (`{"error": {"code": "invalid_id"}}`)
+/// when it is a plain code (lowercase letters and `_`, at most 40), else "".
+fn error_code(body: &str) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        error: ErrorInner,
+    }
+    #[derive(Deserialize)]
+    struct ErrorInner {
+        code: String,
+    }
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(ErrorBody { error: ErrorInner { code } })
+            if !code.is_empty()
+                && code.len() <= CODE_LIMIT
+                && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
+        {
+            code
+        }
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -398,6 +438,25 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(option_put("a", 401, ""), Err(TierError::Status(401, _))));
+    }
+
+    #[test]
+    fn caller_faults_are_refusals_with_the_origins_code_and_the_rest_are_status_errors() {
+        let body = r#"{"error":{"code":"invalid_body","message":"name is 2000 bytes"}}"#;
+        for status in [400, 405, 409, 413, 414, 422] {
+            assert_eq!(option_get("a", status, body), Err(TierError::Refused(status, "invalid_body".into())));
+        }
+        assert_eq!(option_put("a", 404, body), Err(TierError::Refused(404, "invalid_body".into())));
+        assert_eq!(map_answer(404, ""), Err(TierError::Refused(404, String::new())), "404 where it is no answer");
+        assert_eq!(option_get("a", 404, body), Ok(Versioned::absent(0)), "404 where it is an answer");
+        for status in [401, 403, 408, 429, 500, 502, 503, 301, 204] {
+            assert!(matches!(option_get("a", status, body), Err(TierError::Status(s, _)) if s == status), "{status}");
+        }
+        for odd in ["", "<html>", r#"{"error":{"code":"Bad Code"}}"#, r#"{"error":"x"}"#] {
+            assert_eq!(option_get("a", 400, odd), Err(TierError::Refused(400, String::new())), "{odd:?}");
+        }
+        let long = format!(r#"{{"error":{{"code":"{}"}}}}"#, "a".repeat(41));
+        assert_eq!(option_get("a", 422, &long), Err(TierError::Refused(422, String::new())));
     }
 
     #[test]

@@ -355,3 +355,38 @@ test("origin slow: the stale answer comes at the soft timeout, and the same fetc
   const after = (await originStats(own.url)).by_route[route] ?? 0;
   assert.equal(after - before, 1, "the refresh finished the abandoned fetch instead of sending another");
 });
+
+test("limits: arguments over the Worker's limits are refused before any KV or origin call", async () => {
+  const kv = memoryKv();
+  const store = new Store({
+    kv,
+    origin: { url: origin.url, token: TOKEN, timeoutMs: 2000 },
+    legacyPrefixes: ["legacy."],
+  });
+  const before = (await originStats(origin.url)).requests;
+  const long = `legacy.${"n".repeat(1100)}`;
+  await rejectsWith(store.getOption(long), "invalid_body");
+  await rejectsWith(store.setOption(long, "v"), "invalid_body");
+  await rejectsWith(store.deleteOption(long), "invalid_body");
+  await rejectsWith(store.getOption(""), "invalid_body");
+  const longKey = "k".repeat(1025);
+  await rejectsWith(store.getMapKey({ project: 1 }, longKey), "invalid_body");
+  await rejectsWith(store.setMapKey({ project: 1 }, longKey, 1), "invalid_body");
+  await rejectsWith(store.deleteMapKey({ project: 1 }, longKey), "invalid_body");
+  await rejectsWith(store.setOption("legacy.big", "v".repeat(1024 * 1024)), "too_large");
+  await rejectsWith(store.setMapKey({ project: 1 }, "k", "v".repeat(1024 * 1024)), "too_large");
+  const rules = `path:* #t\n${"# comment\n".repeat(30 * 1024)}`;
+  await rejectsWith(store.putOwnership(1, { raw: rules }), "too_large");
+  await rejectsWith(store.recordLastProcessed(1, Array.from({ length: 501 }, (_, i) => i + 1), "ev"), "invalid_body");
+  await rejectsWith(store.lastProcessed(1, Array.from({ length: 1001 }, (_, i) => i + 1)), "invalid_body");
+  await rejectsWith(store.recordLastProcessed(1, [1], "e".repeat(257)), "invalid_body");
+  await rejectsWith(store.getOwnership("9223372036854775808"), "invalid_id");
+  assert.equal((await originStats(origin.url)).requests, before, "no call reached the origin");
+  assert.deepEqual(kv.calls, { get: 0, put: 0, delete: 0 }, "nor KV");
+  const stats = store.stats();
+  assert.equal(stats.breakerOpen, false);
+  assert.equal(stats.originErrors + stats.originRefusals, 0);
+  // At the limit: accepted (a 1,024-byte name is asked of the origin).
+  const fits = await store.getOption(`legacy.${"n".repeat(1024 - 7)}`);
+  assert.equal(fits.lookup, "origin");
+});

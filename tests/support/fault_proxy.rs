@@ -44,6 +44,9 @@ pub enum Fault {
     Slow(Duration),
     /// Answer `500` with [`STATUS_500_BODY`] without contacting the origin.
     Status500,
+    /// Answer `400` with [`STATUS_400_BODY`] without contacting the origin:
+    /// an origin refusing the request as the caller's fault.
+    Status400,
     /// Answer `200`, `content-type: application/json`, with
     /// [`GARBAGE_BODY`] (not JSON) without contacting the origin.
     Garbage200,
@@ -55,6 +58,9 @@ pub enum Fault {
 
 /// The body of a [`Fault::Status500`] answer.
 pub const STATUS_500_BODY: &str = r#"{"error":{"code":"injected","message":"fault proxy: injected 500"}}"#;
+
+/// The body of a [`Fault::Status400`] answer.
+pub const STATUS_400_BODY: &str = r#"{"error":{"code":"invalid_id","message":"fault proxy: injected 400"}}"#;
 
 /// The body of a [`Fault::Garbage200`] answer.
 pub const GARBAGE_BODY: &str = "<html>oops";
@@ -230,6 +236,9 @@ fn serve(shared: &Shared, mut client: TcpStream) {
         Fault::Hang => hold(shared, &mut client),
         Fault::Status500 => {
             answer(&mut client, "500 Internal Server Error", STATUS_500_BODY);
+        }
+        Fault::Status400 => {
+            answer(&mut client, "400 Bad Request", STATUS_400_BODY);
         }
         Fault::Garbage200 => {
             answer(&mut client, "200 OK", GARBAGE_BODY);

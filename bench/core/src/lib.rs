@@ -22,6 +22,8 @@ use edge_options::core::key::CacheKey;
 use edge_options::core::lifecycle::{Millis, Policy};
 use edge_options::core::memory::Limits;
 use edge_options::core::options::Options;
+use edge_options::core::ownership::{evaluate, event_from_json, parse_rules};
+use edge_options::core::project_ownership::ProjectOwnership;
 use edge_options::core::registry::Registry;
 use edge_options::core::scope::{Id, Scope};
 use edge_options::core::slot::Versioned;
@@ -91,9 +93,11 @@ impl NetworkCache for NullKv {
     }
 }
 
-/// An origin that answers every option with the same value.
+/// An origin that answers every option with the same value, and every
+/// project's ownership record with `ownership` (absent when `None`).
 pub struct ConstOrigin {
     pub value: Value,
+    pub ownership: Option<Value>,
     pub calls: Cell<u64>,
 }
 
@@ -125,7 +129,11 @@ impl DurableStore for ConstOrigin {
         Err(unused())
     }
     async fn get_ownership(&self, _project: Id) -> Result<Versioned, TierError> {
-        Err(unused())
+        self.calls.set(self.calls.get() + 1);
+        Ok(match &self.ownership {
+            Some(record) => Versioned::present(record.clone(), 1),
+            None => Versioned::absent(0),
+        })
     }
     async fn put_ownership(&self, _project: Id, _record: &Value) -> Result<Versioned, TierError> {
         Err(unused())
@@ -194,7 +202,7 @@ impl HitBench {
             options: Options::new(registry, config),
             cache: TieredCache::new(Limits::default(), 3600),
             kv: NullKv,
-            origin: ConstOrigin { value, calls: Cell::new(0) },
+            origin: ConstOrigin { value, ownership: None, calls: Cell::new(0) },
             clock: ManualClock { now: Cell::new(1_000_000) },
             name,
         };
@@ -307,4 +315,131 @@ pub fn fill(keys: u64, limits: Limits, spread_ms: Millis) -> Filled {
     let filled = Filled { keys, entries: stats.entries, accounted_bytes: stats.bytes, heap_bytes };
     drop(cache);
     filled
+}
+
+/// Rules in the owners benchmark's file: the most a rules text may hold.
+pub const OWNERS_RULES: usize = edge_options::core::limits::MAX_RULES;
+
+/// Stack frames in the owners benchmark's event.
+pub const OWNERS_FRAMES: usize = 50;
+
+/// A rules text of `rules` rules, the four matcher kinds in turn, each
+/// with a glob and one or two owners: `path:src/service17/*.py #team-17
+/// dev17@example.com`, `module:app.service18.*`, `url:…/api/v19/*`,
+/// `tags.service:svc20`.
+pub fn owners_rules(rules: usize) -> String {
+    (0..rules)
+        .map(|i| {
+            let team = i % 50;
+            match i % 4 {
+                0 => format!("path:src/service{i}/*.py #team-{team} dev{i}@example.com\n"),
+                1 => format!("module:app.service{i}.* #team-{team}\n"),
+                2 => format!("url:https://example.com/api/v{i}/* #team-{team}\n"),
+                _ => format!("tags.service:svc{i} #team-{team} dev{i}@example.com\n"),
+            }
+        })
+        .collect()
+}
+
+/// An event with `frames` frames (filename, abs_path, module), a URL and
+/// ten tags; a few rules of [`owners_rules`] match it.
+pub fn owners_event(frames: usize) -> Value {
+    let frames: Vec<Value> = (0..frames)
+        .map(|k| {
+            let n = k * 37;
+            json!({
+                "filename": format!("src/service{n}/handler.py"),
+                "abs_path": format!("/srv/app/src/service{n}/handler.py"),
+                "module": format!("app.service{}.handler", n + 1),
+            })
+        })
+        .collect();
+    let tags: Vec<Value> = (0..10).map(|t| json!(["service", format!("svc{}", t * 100 + 3)])).collect();
+    json!({
+        "exception": {"values": [{"stacktrace": {"frames": frames}}]},
+        "request": {"url": "https://example.com/api/v2/checkout"},
+        "tags": tags,
+    })
+}
+
+/// `POST …/owners` for one project whose cached record holds a
+/// [`OWNERS_RULES`]-rule file: `ProjectOwnership::owners` on an
+/// isolate-memory hit, as the Worker calls it.
+pub struct OwnersBench {
+    ownership: ProjectOwnership,
+    cache: TieredCache,
+    kv: NullKv,
+    origin: ConstOrigin,
+    clock: ManualClock,
+    raw: String,
+    event: Value,
+}
+
+impl OwnersBench {
+    /// Builds and warms the state: the record read once from the origin.
+    pub fn new(rules: usize, frames: usize) -> OwnersBench {
+        let raw = owners_rules(rules);
+        let record = json!({"raw": raw, "fallthrough": true, "auto_assignment": true, "is_active": true});
+        let bench = OwnersBench {
+            ownership: ProjectOwnership::new(Policy::DEFAULT),
+            cache: TieredCache::new(Limits::default(), 3600),
+            kv: NullKv,
+            origin: ConstOrigin { value: Value::Null, ownership: Some(record), calls: Cell::new(0) },
+            clock: ManualClock { now: Cell::new(1_000_000) },
+            raw,
+            event: owners_event(frames),
+        };
+        assert_eq!(bench.owners_once().map(|(source, _)| source).as_deref(), Some("origin"), "warm-up");
+        let (source, owners) = bench.owners_once().expect("owners");
+        assert_eq!(source, "local", "then memory answers");
+        assert!(owners > 0, "some rules match the event");
+        bench
+    }
+
+    /// One owners call: the answering tier and how many owners it found.
+    pub fn owners_once(&self) -> Option<(String, usize)> {
+        let io = Io { kv: &self.kv, origin: &self.origin, clock: &self.clock };
+        let answer = block_on(self.ownership.owners(&self.cache, &io, 1, &self.event))?.ok()?;
+        let owners = match serde_json::to_value(&answer.evaluation).ok()?["owners"].as_array() {
+            Some(list) => list.len(),
+            None => 0,
+        };
+        Some((answer.source.as_str().to_string(), owners))
+    }
+
+    /// `n` owners calls, as the Worker makes them (the parse is kept).
+    pub fn run(&self, n: u64) -> u64 {
+        let io = Io { kv: &self.kv, origin: &self.origin, clock: &self.clock };
+        let mut sum = 0u64;
+        for _ in 0..n {
+            if let Some(Ok(answer)) = block_on(self.ownership.owners(&self.cache, &io, 1, &self.event)) {
+                sum = sum.wrapping_add(answer.evaluation.rules.len() as u64);
+            }
+        }
+        assert_eq!(self.origin.calls.get(), 1, "every benchmarked call was a memory hit");
+        assert_eq!(self.ownership.rules_cache().parses(), 1, "the rules were parsed once");
+        sum
+    }
+
+    /// `n` calls of what an owners call cost before the parse was kept:
+    /// parse the rules, then evaluate the event.
+    pub fn run_reparsing(&self, n: u64) -> u64 {
+        let mut sum = 0u64;
+        for _ in 0..n {
+            let rules = parse_rules(std::hint::black_box(&self.raw)).unwrap_or_default();
+            if let Ok(event) = event_from_json(&self.event) {
+                sum = sum.wrapping_add(evaluate(&rules, &event, true, true).rules.len() as u64);
+            }
+        }
+        sum
+    }
+
+    /// `n` parses of the rules text alone.
+    pub fn run_parse_only(&self, n: u64) -> u64 {
+        let mut sum = 0u64;
+        for _ in 0..n {
+            sum = sum.wrapping_add(parse_rules(std::hint::black_box(&self.raw)).map_or(0, |r| r.len() as u64));
+        }
+        sum
+    }
 }

@@ -6,11 +6,14 @@
 //!   spread (min, max) of repeated rounds.
 //! - `memory`: heap bytes per cached small option (counting allocator), and
 //!   what 100,000 keys leave in isolate memory under the default bounds.
+//! - `owners`: µs per `POST …/owners` evaluation against a 1,000-rule file
+//!   (cached record, parse kept), what the same call cost when it re-parsed
+//!   the rules every time, and the parse alone; calls per second of one core.
 
 use std::time::Instant;
 
 use edge_options::core::memory::Limits;
-use edge_options_bench::{fill, FloorBench, HitBench, Size};
+use edge_options_bench::{fill, FloorBench, HitBench, OwnersBench, Size, OWNERS_FRAMES, OWNERS_RULES};
 use serde_json::{json, Value};
 
 /// Median, min and max of `rounds` timings of `run(iters)`, in ns per iteration.
@@ -25,6 +28,25 @@ fn rounds(rounds: usize, iters: u64, mut run: impl FnMut(u64) -> u64) -> Value {
         .collect();
     ns.sort_by(f64::total_cmp);
     json!({ "median": ns[ns.len() / 2], "min": ns[0], "max": ns[ns.len() - 1], "rounds": rounds, "iters": iters })
+}
+
+/// The owners benchmark: ns per call (cached parse, re-parsing, parse alone).
+fn owners(quick: bool) -> Value {
+    let (n_rounds, iters) = if quick { (5, 20) } else { (11, 100) };
+    let bench = OwnersBench::new(OWNERS_RULES, OWNERS_FRAMES);
+    let cached = rounds(n_rounds, iters, |n| bench.run(n));
+    let reparsing = rounds(n_rounds, iters, |n| bench.run_reparsing(n));
+    let parse = rounds(n_rounds, iters, |n| bench.run_parse_only(n));
+    let per_second = |s: &Value| s["median"].as_f64().map(|ns| 1e9 / ns).unwrap_or(0.0);
+    json!({
+        "rules": OWNERS_RULES,
+        "frames": OWNERS_FRAMES,
+        "call_ns": cached,
+        "reparsing_call_ns": reparsing,
+        "parse_ns": parse,
+        "calls_per_second": per_second(&cached),
+        "reparsing_calls_per_second": per_second(&reparsing),
+    })
 }
 
 fn main() {
@@ -51,9 +73,11 @@ fn main() {
             "accounted_bytes_per_entry": f.accounted_bytes as f64 / f.entries.max(1) as f64,
         })
     };
+    let owners = owners(quick);
     let out = json!({
         "runtime": "native",
         "hit_ns": hit,
+        "owners": owners,
         "memory": {
             "unbounded_same_ms": describe(per_entry),
             "default_limits": describe(bounded),

@@ -5,11 +5,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
+use edge_options::core::limits;
+
 use crate::db::OwnershipInput;
 use crate::error::{ApiError, ApiResult};
-
-/// Longest ownership rules text, in bytes.
-pub const MAX_RULES_BYTES: usize = 256 * 1024;
 
 /// A request body, or the reason axum could not read it (too large, ...).
 pub type Body = Result<Bytes, BytesRejection>;
@@ -18,7 +17,7 @@ pub type Body = Result<Bytes, BytesRejection>;
 fn object(body: Body) -> ApiResult<Map<String, Value>> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large("request body is larger than the 1 MiB limit")
+            ApiError::too_large(crate::limit::too_large_message())
         } else {
             ApiError::invalid_body(format!("cannot read request body: {}", e.body_text()))
         }
@@ -51,12 +50,7 @@ pub fn ownership_body(body: Body) -> ApiResult<OwnershipInput> {
         None | Some(Value::Null) => return Err(ApiError::invalid_body("request body needs a \"raw\" string")),
         Some(_) => return Err(ApiError::invalid_body("\"raw\" must be a string")),
     };
-    if raw.len() > MAX_RULES_BYTES {
-        return Err(ApiError::too_large(format!(
-            "\"raw\" is {} bytes, longer than the limit of {MAX_RULES_BYTES}",
-            raw.len()
-        )));
-    }
+    limits::check_rules_size(&raw)?;
     let mut flag = |name: &str, default: bool| match map.remove(name) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Bool(b)) => Ok(b),
@@ -101,7 +95,7 @@ mod tests {
         assert!(ownership_body(ok(r#"{"raw":1}"#)).is_err());
         assert!(ownership_body(ok(r#"{"raw":"","fallthrough":"yes"}"#)).is_err());
         assert!(ownership_body(ok(r#"{"fallthrough":true}"#)).is_err());
-        let big = format!("{{\"raw\":\"{}\"}}", "a".repeat(MAX_RULES_BYTES + 1));
+        let big = format!("{{\"raw\":\"{}\"}}", "a".repeat(limits::MAX_RULES_BYTES + 1));
         let err = ownership_body(ok(&big)).err();
         assert_eq!(err.map(|e| e.status()), Some(StatusCode::PAYLOAD_TOO_LARGE));
     }

@@ -4,10 +4,9 @@ use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 
-use crate::error::{ApiError, ApiResult};
+use edge_options::core::limits;
 
-/// Longest option name or map key, in bytes of UTF-8.
-pub const MAX_NAME_BYTES: usize = 1024;
+use crate::error::{ApiError, ApiResult};
 
 /// The route's parameters, percent-decoded. Unlike axum's own extractors
 /// its rejection is an [`ApiError`] in the contract's shape: invalid UTF-8
@@ -47,33 +46,26 @@ impl PathParams {
     }
 }
 
-/// Parses an id: decimal digits only, 1..=i64::MAX. `what` names it in
-/// the message ("organization id", "project", ...).
+/// Parses an id: decimal digits only, 1..=i64::MAX (`limits::parse_id`,
+/// as the edge does). `what` names it in the message ("organization id",
+/// "project", ...).
 pub fn id(what: &str, raw: &str) -> ApiResult<i64> {
-    let bad = || {
-        let shown: String = raw.chars().take(40).collect();
-        ApiError::invalid_id(format!("{what} must be a positive integer up to {} in decimal, got '{shown}'", i64::MAX))
-    };
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    match raw.parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(bad()),
+    match limits::parse_id(raw).and_then(|id| i64::try_from(id).ok()) {
+        Some(id) => Ok(id),
+        None => {
+            let shown: String = raw.chars().take(40).collect();
+            Err(ApiError::invalid_id(format!(
+                "{what} must be a positive integer up to {} in decimal, got '{shown}'",
+                i64::MAX
+            )))
+        }
     }
 }
 
-/// Checks an option name or map key: non-empty, at most [`MAX_NAME_BYTES`].
+/// Checks an option name or map key: non-empty, at most
+/// `limits::MAX_NAME_BYTES` (as the edge does).
 pub fn name(what: &str, raw: &str) -> ApiResult<String> {
-    if raw.is_empty() {
-        return Err(ApiError::invalid_body(format!("{what} must not be empty")));
-    }
-    if raw.len() > MAX_NAME_BYTES {
-        return Err(ApiError::invalid_body(format!(
-            "{what} is {} bytes, longer than the limit of {MAX_NAME_BYTES}",
-            raw.len()
-        )));
-    }
+    limits::check_name(what, raw)?;
     Ok(raw.to_string())
 }
 
@@ -93,8 +85,8 @@ mod tests {
     #[test]
     fn names_are_non_empty_and_bounded() {
         assert!(name("name", "").is_err());
-        assert!(name("name", &"a".repeat(MAX_NAME_BYTES)).is_ok());
-        assert!(name("name", &"a".repeat(MAX_NAME_BYTES + 1)).is_err());
+        assert!(name("name", &"a".repeat(limits::MAX_NAME_BYTES)).is_ok());
+        assert!(name("name", &"a".repeat(limits::MAX_NAME_BYTES + 1)).is_err());
         // 4-byte characters count as 4 bytes.
         assert!(name("name", &"😀".repeat(257)).is_err());
         assert!(name("name", "\u{0}\u{202e}x").is_ok());

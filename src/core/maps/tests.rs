@@ -130,3 +130,16 @@ fn bad_keys_and_null_values_are_refused_before_any_io() {
     assert_eq!(w.set(Scope::Project(1), "k", Value::Null).map_err(|e| e.code()), Err("invalid_type"));
     assert_eq!(w.origin.calls.get(), 0);
 }
+
+#[test]
+fn keys_over_1024_bytes_and_values_over_the_body_limit_never_reach_the_origin() {
+    let w = World::new();
+    let long = "k".repeat(crate::core::limits::MAX_NAME_BYTES + 1);
+    assert_eq!(w.set(Scope::Project(1), &long, json!(1)).map_err(|e| e.code()), Err("invalid_body"));
+    assert_eq!(w.delete(Scope::Project(1), &long).map_err(|e| e.code()), Err("invalid_body"));
+    let big = json!("x".repeat(crate::core::limits::MAX_BODY_BYTES));
+    assert_eq!(w.set(Scope::Project(1), "k", big).map_err(|e| e.code()), Err("too_large"));
+    assert_eq!(w.origin.calls.get(), 0);
+    let fits = "k".repeat(crate::core::limits::MAX_NAME_BYTES);
+    assert!(w.set(Scope::Project(1), &fits, json!(1)).is_ok());
+}

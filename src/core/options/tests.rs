@@ -421,3 +421,38 @@ fn sync_with_origin_down_is_a_clear_error() {
             .expect_err("down");
     assert_eq!(err.code(), "unavailable");
 }
+
+#[test]
+fn names_over_1024_bytes_are_refused_before_any_io_even_under_a_legacy_prefix() {
+    let w = World::new();
+    let long = format!("sentry:{}", "x".repeat(crate::core::limits::MAX_NAME_BYTES));
+    assert_eq!(w.try_get(&long).map_err(|e| e.code()), Err("invalid_body"));
+    assert_eq!(w.set(&long, json!("v")).map_err(|e| e.code()), Err("invalid_body"));
+    assert_eq!(w.delete(&long).map_err(|e| e.code()), Err("invalid_body"));
+    assert_eq!(w.try_get("").map_err(|e| e.code()), Err("invalid_body"));
+    assert_eq!((w.origin.calls.get(), w.kv.gets.get()), (0, 0), "nothing was asked");
+    let fits = format!("sentry:{}", "x".repeat(crate::core::limits::MAX_NAME_BYTES - 7));
+    assert!(w.try_get(&fits).is_ok());
+}
+
+#[test]
+fn a_value_over_the_origins_body_limit_is_too_large_and_never_sent() {
+    let w = World::new();
+    let big = json!("x".repeat(crate::core::limits::MAX_BODY_BYTES));
+    assert_eq!(w.set("foo", big).map_err(|e| e.code()), Err("too_large"));
+    assert_eq!(w.origin.calls.get(), 0);
+}
+
+#[test]
+fn a_read_the_origin_refuses_is_the_callers_error_not_a_degraded_default() {
+    let w = World::new();
+    w.origin.mode.set(Mode::Refusing);
+    for n in 0..10 {
+        assert_eq!(w.try_get(&format!("sentry:k{n}")).map_err(|e| e.code()), Err("invalid_body"));
+    }
+    let stats = w.cache.stats(w.clock.now_ms());
+    assert_eq!((stats.degraded, stats.origin_errors, stats.breaker_open), (0, 0, false));
+    assert_eq!(w.set("foo", json!("v")).map_err(|e| e.code()), Err("invalid_body"), "a refused write too");
+    w.origin.mode.set(Mode::Healthy);
+    assert_eq!(w.get("foo").lookup, Some(Source::Origin), "the origin is still asked");
+}

@@ -11,11 +11,9 @@ use serde_json::Value;
 use crate::core::error::Error;
 
 /// Most stack frame entries considered in one event, all stack traces
-/// together (the top-level one first, then each exception's in order).
-pub const MAX_FRAMES: usize = 10_000;
-
-/// Most tag entries considered in one event.
-pub const MAX_TAGS: usize = 1_000;
+/// together (the top-level one first, then each exception's in order), and
+/// most tag entries: `limits`.
+pub use crate::core::limits::{MAX_EVENT_FRAMES as MAX_FRAMES, MAX_EVENT_TAGS as MAX_TAGS};
 
 /// The parts of one stack frame that matchers look at. Each is present only
 /// when the event gave a non-empty string.

@@ -9,11 +9,10 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::core::error::Error;
 
-/// Longest line accepted, in characters (comment lines included).
-pub const MAX_LINE_CHARS: usize = 4096;
-
-/// Most rules accepted in one rules text (comments and blank lines not counted).
-pub const MAX_RULES: usize = 1000;
+/// Longest line accepted, in characters (comment lines included), and most
+/// rules accepted in one rules text (comments and blank lines not counted):
+/// `limits`, with the size of the whole text.
+pub use crate::core::limits::{MAX_RULES, MAX_RULE_LINE_CHARS as MAX_LINE_CHARS};
 
 /// The `$version` of the schema [`schema`] produces.
 pub const SCHEMA_VERSION: u64 = 1;

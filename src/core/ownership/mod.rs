@@ -73,14 +73,20 @@
 //!
 //! # Costs
 //!
-//! Everything is bounded whatever the input. Parsing is linear in the text,
-//! and the text holds at most [`MAX_RULES`] rules of at most
-//! [`MAX_LINE_CHARS`] characters. An event contributes at most [`MAX_FRAMES`]
-//! frames and [`MAX_TAGS`] tags; its texts are folded once and deduplicated.
-//! Each glob match is O(len(pattern) × len(text)) in the worst case (no
-//! exponential backtracking) and linear for ordinary patterns, so evaluation
-//! costs at most one such match per rule per distinct text the rule looks at;
-//! the body size limit bounds the total length of the texts.
+//! Everything is bounded whatever the input (the bounds live in
+//! `core::limits`). Parsing is linear in the text, and the text holds at most
+//! 256 KiB, [`MAX_RULES`] rules of at most [`MAX_LINE_CHARS`] characters; the
+//! Worker parses a record's text once per version and keeps the parse
+//! (`project_ownership::parsed`), so an owners call pays for evaluation only.
+//! An event contributes at most [`MAX_FRAMES`] frames and [`MAX_TAGS`] tags;
+//! its texts are folded once and deduplicated. Each glob match is
+//! O(len(pattern) × len(text)) in the worst case (no exponential
+//! backtracking) and linear for ordinary patterns, so evaluation costs at
+//! most one such match per rule per distinct text the rule looks at:
+//! **rules × frames** for `path:` (a frame gives a filename and an abs_path)
+//! and `module:` rules, rules × tags for `tags.*` rules, one per `url:` rule;
+//! the body size limit bounds the total length of the texts. `bench/run
+//! --owners` measures a 1,000-rule text against a 50-frame event.
 
 mod event;
 mod glob;

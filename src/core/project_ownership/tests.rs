@@ -123,3 +123,53 @@ fn delete_caches_absence_and_stores_down_without_a_copy_is_unavailable() {
     assert_eq!(w.owners(7, json!({})).map_err(|e| e.code()), Err("unavailable"));
     assert_eq!(w.owners(6, json!([])).map_err(|e| e.code()), Err("invalid_body"));
 }
+
+#[test]
+fn owners_parse_the_rules_once_per_version_and_a_new_version_afresh() {
+    let w = World::new();
+    let record =
+        json!({"raw": "path:src/* #backend", "fallthrough": true, "auto_assignment": false, "is_active": true});
+    w.origin.ownership.borrow_mut().insert(8, Versioned::present(record, 3));
+    let event = json!({"stacktrace": {"frames": [{"filename": "src/a.py"}]}});
+    let parses = || w.ownership.rules_cache().parses();
+    let first = w.owners(8, event.clone()).expect("owners");
+    assert_eq!(first.evaluation.owners, Owners::Owners(vec![Owner::Team("backend".into())]));
+    assert_eq!(parses(), 1);
+    for _ in 0..5 {
+        assert_eq!(w.owners(8, event.clone()).expect("owners").evaluation, first.evaluation);
+    }
+    w.get(8).expect("the record with its schema");
+    assert_eq!(parses(), 1, "same version, same parse: owners and reads alike");
+    // The same version fetched again (memory emptied, read from KV): still one parse.
+    w.cache.clear_memory();
+    assert_eq!(w.owners(8, event.clone()).expect("owners").source, Source::Kv);
+    assert_eq!(parses(), 1);
+    // A new version written around the edge, seen once the cached copy expires.
+    let record =
+        json!({"raw": "path:src/* #frontend", "fallthrough": true, "auto_assignment": false, "is_active": true});
+    w.origin.ownership.borrow_mut().insert(8, Versioned::present(record, 4));
+    w.clock.advance_secs(120);
+    w.kv.data.borrow_mut().clear();
+    let newer = w.owners(8, event.clone()).expect("owners");
+    assert_eq!(newer.evaluation.owners, Owners::Owners(vec![Owner::Team("frontend".into())]));
+    assert_eq!(parses(), 2, "a new version is parsed afresh");
+}
+
+#[test]
+fn a_write_keeps_its_parse_for_the_stored_version() {
+    let w = World::new();
+    w.put(9, "path:* #t").expect("put");
+    assert_eq!(w.ownership.rules_cache().parses(), 1, "the write's own check");
+    w.owners(9, json!({})).expect("owners");
+    w.get(9).expect("read");
+    assert_eq!(w.ownership.rules_cache().parses(), 1, "owners and reads reuse it");
+}
+
+#[test]
+fn rules_text_over_256_kib_is_too_large_and_never_reaches_the_origin() {
+    let w = World::new();
+    let big = format!("path:* #t\n{}", "# comment\n".repeat(crate::core::limits::MAX_RULES_BYTES / 10));
+    assert_eq!(w.put(1, &big).map_err(|e| e.code()), Err("too_large"));
+    assert_eq!(w.origin.calls.get(), 0);
+    assert_eq!(w.ownership.rules_cache().parses(), 0, "refused before parsing");
+}

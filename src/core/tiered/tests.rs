@@ -158,6 +158,82 @@ fn breaker_opens_after_failures_across_keys_and_a_probe_closes_it() {
 }
 
 #[test]
+fn origin_refusals_open_no_breaker_and_back_no_key_off() {
+    let w = World::new();
+    w.origin.mode.set(Mode::Refusing);
+    for n in 0..10 {
+        let failure = w.read(&format!("k{n}")).expect_err("refused");
+        assert_eq!(failure.origin, TierError::Refused(400, "invalid_body".into()));
+    }
+    let failure = w.read("k0").expect_err("asked again at once: no backoff");
+    assert!(failure.origin.is_refusal(), "{failure:?}");
+    let stats = w.cache.stats(w.clock.now_ms());
+    assert!(!stats.breaker_open, "{stats:?}");
+    assert_eq!((stats.origin_errors, stats.origin_refusals, stats.throttled), (0, 11, 0));
+    assert_eq!(w.origin.calls.get(), 11, "every read reached the origin");
+    w.origin.mode.set(Mode::Healthy);
+    w.origin.store("k0", json!("v"));
+    assert_eq!(w.read("k0").map(|r| r.source), Ok(Source::Origin), "a valid read still reaches the origin");
+}
+
+#[test]
+fn a_refusal_between_failures_neither_counts_nor_resets_the_breaker() {
+    let w = World::new();
+    w.origin.mode.set(Mode::Erroring);
+    for n in 0..4 {
+        assert!(w.read(&format!("k{n}")).is_err());
+    }
+    w.origin.mode.set(Mode::Refusing);
+    for n in 4..20 {
+        assert!(w.read(&format!("k{n}")).is_err());
+    }
+    assert!(!w.cache.stats(w.clock.now_ms()).breaker_open, "refusals are not failures");
+    w.origin.mode.set(Mode::Erroring);
+    assert!(w.read("k99").is_err());
+    assert!(w.cache.stats(w.clock.now_ms()).breaker_open, "nor do they hide the failures around them");
+}
+
+#[test]
+fn a_refused_read_is_not_answered_stale_and_a_refused_refresh_counts_nothing() {
+    let w = World::new();
+    w.cached("k");
+    w.clock.advance_secs(11);
+    w.origin.mode.set(Mode::Refusing);
+    w.kv.data.borrow_mut().clear();
+    let failure = w.read("k").expect_err("the refusal is the answer");
+    assert!(failure.origin.is_refusal());
+    let key = CacheKey::option("k");
+    assert!(!block_on(w.cache.revalidate(&key, P, &w.kv, &w.clock, || w.origin.get_option("k"))));
+    let stats = w.cache.stats(w.clock.now_ms());
+    assert_eq!((stats.origin_errors, stats.origin_refusals, stats.breaker_open), (0, 2, false));
+    assert_eq!(read_failure_error(failure).status(), 400);
+}
+
+#[test]
+fn refusals_reach_the_caller_as_the_4xx_the_origin_meant() {
+    let cases = [
+        (400, "invalid_id", "invalid_id"),
+        (400, "invalid_scope", "invalid_scope"),
+        (400, "", "invalid_body"),
+        (422, "something_else", "invalid_body"),
+        (409, "", "invalid_body"),
+        (405, "", "invalid_body"),
+        (413, "", "too_large"),
+        (414, "", "too_large"),
+        (400, "too_large", "too_large"),
+        (404, "", "not_found"),
+    ];
+    for (status, code, expected) in cases {
+        let read = read_failure_error(ReadFailure { kv: None, origin: TierError::Refused(status, code.into()) });
+        assert_eq!(read.code(), expected, "read {status} {code}");
+        assert!((400..500).contains(&read.status()));
+        let write = origin_write_error(TierError::Refused(status, code.into()));
+        assert_eq!(write.code(), expected, "write {status} {code}");
+        assert!(write.to_string().contains("nothing was changed"), "{write}");
+    }
+}
+
+#[test]
 fn slow_kv_hits_its_timeout_and_the_origin_answers() {
     let w = World::new();
     w.origin.store("k", json!("v"));

@@ -22,8 +22,7 @@ pub fn whoami(ctx: &Ctx<'_>) -> Response {
 /// `GET /v1/stats`: this isolate's counters and configuration problems.
 pub fn stats(ctx: &Ctx<'_>) -> Response {
     let service = &ctx.isolate.service;
-    let mut stats =
-        serde_json::to_value(service.cache.stats(worker::Date::now().as_millis())).unwrap_or_else(|_| json!({}));
+    let mut stats = serde_json::to_value(service.stats(worker::Date::now().as_millis())).unwrap_or_else(|_| json!({}));
     if let Value::Object(map) = &mut stats {
         map.insert("config_problems".into(), json!(service.problems));
     }

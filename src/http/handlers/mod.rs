@@ -11,6 +11,7 @@ mod ownership;
 
 use std::rc::Rc;
 
+use futures_util::StreamExt;
 use serde_json::json;
 use worker::{Context, Env, Request, Response};
 
@@ -186,14 +187,22 @@ fn kv_binding(env: &Env) -> Result<WorkersKv, Error> {
         .map_err(|e| Error::Unavailable(Reason::with_detail(format!("the KV binding {KV_BINDING} is missing"), e)))
 }
 
-/// Reads and parses a JSON body within the size limit.
+/// Reads and parses a JSON body within the size limit. The body is read as
+/// it streams in, chunk by chunk: one announced (`Content-Length`) over the
+/// limit is refused before any of it is read, and one that is not (chunked)
+/// is refused as soon as it passes the limit, never buffered past it.
 async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request, limit: usize, what: &str) -> Result<T, Error> {
-    let announced = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(announced) = announced {
-        body::check_size(usize::try_from(announced).unwrap_or(usize::MAX), limit)?;
+    let announced = req.headers().get("content-length").ok().flatten();
+    let mut body = body::LimitedBody::new(limit, announced.as_deref())?;
+    // No body at all (the runtime gives none): parsed as an empty one.
+    if let Ok(mut stream) = req.stream() {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| Error::InvalidBody(format!("the body could not be read: {e}")))?;
+            // On `too_large` the stream is dropped unread (cancelled).
+            body.push(&chunk)?;
+        }
     }
-    let bytes = req.bytes().await.map_err(|e| Error::InvalidBody(format!("the body could not be read: {e}")))?;
-    body::parse_json(&bytes, limit, what)
+    body.parse(what)
 }
 
 /// The cron trigger: one run of the sync job, its report logged as JSON.

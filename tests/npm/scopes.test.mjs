@@ -382,7 +382,7 @@ test("limits: arguments over the Worker's limits are refused before any KV or or
   await rejectsWith(store.recordLastProcessed(1, [1], "e".repeat(257)), "invalid_body");
   await rejectsWith(store.getOwnership("9223372036854775808"), "invalid_id");
   assert.equal((await originStats(origin.url)).requests, before, "no call reached the origin");
-  assert.deepEqual(kv.calls, { get: 0, put: 0, delete: 0 }, "nor KV");
+  assert.deepEqual(kv.calls, { get: 0, bulkGet: 0, put: 0, delete: 0 }, "nor KV");
   const stats = store.stats();
   assert.equal(stats.breakerOpen, false);
   assert.equal(stats.originErrors + stats.originRefusals, 0);

@@ -1,6 +1,7 @@
 //! End-to-end: concurrent misses of one key in one isolate coalesce into a
 //! single origin call, and every waiting request still gets its own 200
-//! (DESIGN.md: a waiter must never await another request's I/O).
+//! (docs/design.md "Coalescing on Workers": a waiter must never await another
+//! request's I/O).
 
 mod support;
 

@@ -2,14 +2,14 @@
 //! the real origin only through a fault proxy (`support::fault_proxy`) that
 //! refuses, hangs, slows, answers 500 or garbage, or cuts answers mid-body,
 //! while tests read the origin directly to see what it really holds
-//! (DESIGN.md "Failure handling", README "How a read is answered").
+//! (docs/design.md "Failure rules", README "How a read is answered").
 //!
 //! Every scenario proves the fault was hit (the proxy counts what reached it)
 //! and that nothing was half-applied. Each failing read uses its own key,
 //! and no more than four reads fail in a row, so the per-key backoff and the
-//! isolate-wide breaker (DESIGN.md "Throttle") do not change what these
-//! tests see; their own scenarios, and those of soft timeouts, are listed at
-//! the end of this file.
+//! isolate-wide breaker (docs/design.md "Per-key backoff and the breaker")
+//! do not change what these tests see; their own scenarios, and those of
+//! soft timeouts, have suites of their own (listed at the end of this file).
 //!
 //! To see `stale`, the KV copy of an entry must be absent or older than the
 //! isolate's (otherwise KV answers before the origin is asked): the tests
@@ -661,32 +661,8 @@ fn slow_origin_within_the_timeout_still_answers() {
     assert_eq!(s.worker.get("/v1/projects/31/options").body["values"], json!({"k": "slow"}));
 }
 
-// ---------------------------------------------------------------------------
-// Not covered here, to add with the failure handling of DESIGN.md "Failure
-// handling" beyond hard timeouts and grace (soft timeouts, stale-while-
-// revalidate, backoff, breaker, coalescing: they landed in `src/` while this
-// suite was written and are left to their own tests). Scenarios:
-//
-// - Soft timeout: with a stale copy in hand and the origin hanging (or
-//   `Slow` past the soft timeout, within the hard one), the read answers
-//   `stale` well before the hard timeout and the key is refreshed in the
-//   background (`wait_until`): switch to `Pass` mid-hang, then a later read
-//   answers the origin's value from memory. DESIGN.md has the first fetch
-//   finish in the background: one origin request per stale read. Today the
-//   first fetch is dropped at the soft timeout and the refresh sends a
-//   second one (the proxy, and the origin behind `Slow`, see two).
-// - Stale-while-revalidate: a key so marked answers `stale` at once with the
-//   origin healthy, and the proxy sees the background refresh after the
-//   answer.
-// - Per-key backoff: with the origin down, N reads of one key within the
-//   backoff window cost one origin call (`proxy.requests()` grows by 1), the
-//   rest answer stale / degraded / 503 at once; after the window, one more.
-// - Isolate-wide breaker: after the threshold of failures across keys, reads
-//   of other keys do not reach the proxy at all; after the open window one
-//   probe does; a probe answered by `Pass` closes it; a write always reaches
-//   the origin and a successful one closes it.
-// - Coalescing: 50 concurrent cold reads of one key behind `Slow` cost one
-//   proxy request and all answer 200 (no "Cannot perform I/O on behalf of a
-//   different request"); with `Hang`, every waiter gets its own timeout
-//   answer in bounded time, and the proxy sees one request.
-// ---------------------------------------------------------------------------
+// The failure handling beyond hard timeouts and grace has suites of its own:
+// soft timeouts (the first fetch finishing in the background), per-key
+// backoff and the breaker in tests/e2e_resilience.rs; coalescing in
+// tests/e2e_coalescing.rs; origin 4xx answers that trip nothing in
+// tests/e2e_limits.rs.

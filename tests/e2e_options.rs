@@ -1,5 +1,5 @@
 //! End-to-end: the real Worker under `wrangler dev` against the real
-//! reference origin, driven over HTTP as a user would (API.md, options).
+//! reference origin, driven over HTTP as a user would (options; openapi/edge.yaml).
 
 mod support;
 

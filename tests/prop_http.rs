@@ -2,7 +2,7 @@
 //! handler runs: body parsing (`http::body`), the route table, percent
 //! decoding and query strings (`http::route`), and token checks
 //! (`http::auth`). Whatever comes in, the answer is a route or one of
-//! API.md's error codes with a 4xx status, never a panic.
+//! the edge API's error codes with a 4xx status, never a panic.
 //!
 //! The default case counts keep this file to a few seconds; run it longer
 //! with e.g. `PROPTEST_CASES=100000 cargo test --test prop_http` (the
@@ -29,7 +29,7 @@ fn cases(default: u32) -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
-/// Every error code of API.md.
+/// Every error code of the edge API (openapi/edge.yaml).
 const API_CODES: [&str; 16] = [
     "invalid_body",
     "invalid_type",
@@ -49,9 +49,9 @@ const API_CODES: [&str; 16] = [
     "origin_timeout",
 ];
 
-/// An error of API.md with a 4xx status, and one of `allowed`.
+/// An error of the edge API with a 4xx status, and one of `allowed`.
 fn check_client_error(err: &Error, allowed: &[&str]) -> Result<(), TestCaseError> {
-    prop_assert!(API_CODES.contains(&err.code()), "{:?} is not an API.md code", err.code());
+    prop_assert!(API_CODES.contains(&err.code()), "{:?} is not an edge API code", err.code());
     prop_assert!((400..500).contains(&err.status()), "{} answers {}", err.code(), err.status());
     prop_assert!(allowed.contains(&err.code()), "{} not expected here: {}", err.code(), err);
     Ok(())

@@ -31,7 +31,7 @@ Once bound it prints one line to stdout:
 and logs one line per request (method, path, status, ms) to stderr.
 ";
 
-/// Default bind address, from API.md's local defaults.
+/// Default bind address: where the Worker's default `ORIGIN_URL` looks.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8788";
 /// Default database file, under the git-ignored `.data/`.
 pub const DEFAULT_DB: &str = ".data/origin.sqlite3";

@@ -1,7 +1,7 @@
 //! The one error type of the origin and its JSON shape.
 //!
 //! Every failure the caller can see is an [`ApiError`]: a status, a stable
-//! `code` from API.md and a human message, rendered as
+//! `code` (openapi/origin.yaml) and a human message, rendered as
 //! `{"error":{"code","message"}}`. Keeping it in one place is what lets the
 //! edge map origin answers without guessing.
 

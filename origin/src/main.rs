@@ -1,4 +1,5 @@
-//! Reference origin for edge-options: the origin contract of API.md
+//! Reference origin for edge-options: the origin contract (openapi/origin.yaml;
+//! what the edge relies on, and why: docs/design.md "The reference origin")
 //! (options, scoped option maps, project ownership, a change feed) served
 //! over HTTP from a SQLite file, so the whole system runs on one machine.
 //!

@@ -1,7 +1,8 @@
 //! The config ("settings") tier: option values given by the operator.
 //!
-//! API.md `OPTIONS_CONFIG`: a JSON object, option name → value, consulted
-//! after the stores and before the default (DESIGN.md "Registered options":
+//! `OPTIONS_CONFIG` (README "Configuration"): a JSON object, option name →
+//! value, consulted after the stores and before the default (docs/design.md
+//! "Registered options":
 //! store value → config value (unless storeonly) → default). The caller hands
 //! in the variable's text; this module reads no environment.
 //!

@@ -1,9 +1,11 @@
-//! The one error type of the core, with the stable codes of API.md.
+//! The one error type of the core, with the stable codes of the edge API
+//! (openapi/edge.yaml, README "Errors").
 //!
-//! Every variant maps to exactly one `code()` string; the HTTP layer turns
-//! that into a status in one function (`http::error`), the JS layer into an
-//! `Error` with a `code` property. Messages are for people and never carry a
-//! secret (tokens, credential values).
+//! Every variant maps to exactly one `code()` string and one status
+//! (`Error::status`, the only place statuses are chosen); the HTTP layer
+//! renders it (`http::reply::error`), the JS layer turns it into an `Error`
+//! with a `code` property. Messages are for people and never carry a secret
+//! (tokens, credential values) nor what an origin said (`Reason::detail`).
 
 /// What can go wrong in a lookup or a write, as the caller should see it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,7 +116,7 @@ fn quote(name: &str) -> String {
 }
 
 impl Error {
-    /// The stable machine-readable code of API.md. Never changes for a variant.
+    /// The stable machine-readable code of the edge API. Never changes for a variant.
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidBody(_) => "invalid_body",
@@ -195,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn every_code_has_the_status_api_md_gives_it() {
+    fn every_code_has_the_status_the_edge_api_gives_it() {
         let cases = [
             (Error::InvalidBody(String::new()), "invalid_body", 400),
             (Error::InvalidType(String::new()), "invalid_type", 400),

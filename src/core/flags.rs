@@ -1,4 +1,4 @@
-//! The flags a registered option can carry (DESIGN.md "Registered options").
+//! The flags a registered option can carry (docs/design.md "Registered options").
 //!
 //! A tiny bitset rather than a dependency: four flags, each with a stable
 //! lowercase name used in `registry.json` and in `GET /v1/options`.

@@ -6,8 +6,8 @@
 //! "Cannot perform I/O on behalf of a different request"), so nothing is
 //! shared but this table: the first request to miss becomes the *leader*
 //! and fetches; the others are *waiters* that each sleep on a timer of their
-//! own and look at isolate memory again when it fires (DESIGN.md, observed
-//! under wrangler dev). A lease expires at a deadline, so a leader that
+//! own and look at isolate memory again when it fires (observed under
+//! wrangler dev; docs/design.md "Coalescing on Workers"). A lease expires at a deadline, so a leader that
 //! failed or went away without saying so never blocks anyone for long:
 //! after it, a waiter fetches for itself.
 

@@ -1,5 +1,5 @@
-//! The last processed event per group hash (DESIGN.md "Last processed
-//! event"): batched record and fetch, in Workers KV only.
+//! The last processed event per group hash (docs/design.md "Last
+//! processed events"): batched record and fetch, in Workers KV only.
 //!
 //! Records are written with an expiry (default 90 days) and read in bulk;
 //! answers are aligned with the request, `None` for unknown hashes. KV takes

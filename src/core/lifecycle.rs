@@ -1,6 +1,6 @@
 //! Freshness of a cached entry as pure functions of an explicit time.
 //!
-//! DESIGN.md "Entry lifecycle": an entry fetched at `t` is *fresh* while
+//! docs/design.md "Entry lifecycle": an entry fetched at `t` is *fresh* while
 //! `now - t < ttl`, *stale* while `now - t < ttl + grace`, and *dead* after.
 //! Fresh entries are served without I/O; stale ones only when the network
 //! cache and the origin both fail; dead ones never. `ttl = 0` turns isolate

@@ -1,4 +1,4 @@
-//! Option maps per organization, project and user (DESIGN.md "Option maps").
+//! Option maps per organization, project and user (docs/design.md "Option maps and scopes").
 //!
 //! The whole map of a scope is the cached value: a read of one key is a read
 //! of the map. A write goes to the origin, which answers with the whole map

@@ -4,12 +4,15 @@
 //! passed in, and the tiers it reads and writes are traits (`crate::tiers`)
 //! that the Worker implements over KV and `fetch`, and the tests implement
 //! with fakes that fail on command. It compiles and is tested natively.
+//! docs/design.md opens with the map of every module and the rule it owns.
 //!
 //! | module | holds |
 //! |---|---|
 //! | `lifecycle` | fresh / stale / dead as pure functions of time |
 //! | `memory` | the bounded isolate-memory map (L0) and its sweeping |
 //! | `tiered` | the read and write paths through memory, KV and origin |
+//! | `inflight`, `race` | coalescing (who fetches, who waits); the first of two futures |
+//! | `throttle` | per-key backoff and the isolate-wide breaker |
 //! | `slot`, `envelope` | value-or-absent with version; its KV format |
 //! | `key` | cache keys, one namespace per kind, KV-safe |
 //! | `registry`, `value_type`, `flags`, `config` | registered options |

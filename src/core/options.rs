@@ -1,5 +1,5 @@
-//! Registered options: resolution, writes and sync (DESIGN.md "Registered
-//! options"), on top of the tiered cache.
+//! Registered options: resolution, writes and sync (docs/design.md
+//! "Registered options"), on top of the tiered cache.
 //!
 //! Names are checked against `limits` first (non-empty, at most 1,024
 //! bytes): a name the origin would refuse never reaches it.

@@ -1,5 +1,5 @@
-//! Project ownership records through the tiers (DESIGN.md "Project
-//! ownership"), and owners of an event computed at the edge.
+//! Project ownership records through the tiers (docs/design.md
+//! "Ownership"), and owners of an event computed at the edge.
 //!
 //! Most projects have no ownership record, so "absent" is cached like a
 //! record (negative cache): a project without rules costs the origin one

@@ -1,6 +1,6 @@
 //! The registry of options: `name → {type, default, flags, ttl, grace}`.
 //!
-//! DESIGN.md "Registered options". Every option the edge serves is declared
+//! docs/design.md "Registered options". Every option the edge serves is declared
 //! up front; a name that is not declared is an error ([`Error::UnknownOption`]),
 //! except names under a configured *legacy prefix*, which behave as untyped
 //! options with default `""` and bypass isolate memory (ttl 0, grace 0), as

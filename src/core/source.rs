@@ -19,7 +19,7 @@ pub enum Source {
 }
 
 impl Source {
-    /// The stable lowercase word of API.md.
+    /// The stable lowercase word of the edge API (`x-cache`, `source`).
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Local => "local",
@@ -37,7 +37,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words_are_the_ones_api_md_fixes() {
+    fn words_are_the_ones_the_edge_api_fixes() {
         let all = [Source::Local, Source::Kv, Source::Origin, Source::Stale, Source::Config, Source::Default];
         let words: Vec<_> = all.iter().map(|s| s.as_str()).collect();
         assert_eq!(words, ["local", "kv", "origin", "stale", "config", "default"]);

@@ -1,5 +1,5 @@
 //! Not hammering an origin that fails: per-key backoff and an isolate-wide
-//! circuit breaker (DESIGN.md "Failure handling" → Throttle).
+//! circuit breaker (docs/design.md "Per-key backoff and the breaker").
 //!
 //! After an origin failure for a key, this isolate does not ask the origin
 //! for that key again until a backoff passes (1 s, doubling to 30 s); reads

@@ -1,6 +1,6 @@
 //! The read and write paths through the three tiers, for any cached thing.
 //!
-//! DESIGN.md "Entry lifecycle" and "Failure handling" live here, once, for
+//! docs/design.md "Entry lifecycle" and "Failure rules" live here, once, for
 //! options, option maps and ownership alike:
 //!
 //! Read: fresh isolate memory → (a fetch of the key already in flight in

@@ -1,6 +1,6 @@
 //! The types a registered option can have, and the check a value must pass.
 //!
-//! DESIGN.md "Registered options": every option has one of six types —
+//! docs/design.md "Registered options": every option has one of six types —
 //! string, int, float, bool, sequence, mapping — and every value written to
 //! it, read from config, or given as its default must be of that type. Names
 //! under a configured legacy prefix are untyped: [`ValueType::Any`] accepts

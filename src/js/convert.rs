@@ -156,7 +156,7 @@ fn decimal_text(value: &JsValue) -> Option<String> {
 }
 
 /// `hits_local` → `hitsLocal`, for the top-level keys of an object: the
-/// package's answers are camelCase at the top, API.md's data inside.
+/// package's answers are camelCase at the top, the edge API's data inside.
 pub fn camel_case_keys(value: Value) -> Value {
     let Value::Object(map) = value else { return value };
     let renamed = map.into_iter().map(|(key, v)| {

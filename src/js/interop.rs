@@ -62,7 +62,7 @@ pub fn message(thrown: &JsValue) -> String {
     }
 }
 
-/// A JS `Error` whose `code` is the stable code of API.md.
+/// A JS `Error` whose `code` is the stable code of the edge API.
 pub fn js_error(error: &Error) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
     set(&js, "code", &JsValue::from_str(error.code()));

@@ -411,7 +411,7 @@ impl Store {
     }
 
     /// Runs `work` on this store's state as a JS promise: an `Err` becomes
-    /// a rejection with an `Error` whose `code` is API.md's.
+    /// a rejection with an `Error` whose `code` is the edge API's.
     fn spawn<F, Fut, T>(&self, work: F) -> T
     where
         F: FnOnce(Call) -> Fut,

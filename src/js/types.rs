@@ -4,7 +4,7 @@
 //!
 //! Answers follow one rule: top-level keys are camelCase, nested data
 //! (option values, map values, the ownership `schema`, matched `rules`)
-//! is exactly as API.md shows it.
+//! is exactly as the edge API (openapi/edge.yaml) shows it.
 
 use wasm_bindgen::prelude::*;
 

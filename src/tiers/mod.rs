@@ -138,7 +138,8 @@ pub trait NetworkCache {
 /// Most keys one KV bulk read takes.
 pub const KV_BULK_KEYS: usize = 100;
 
-/// The origin API for registered options (API.md "Origin contract").
+/// The origin API (openapi/origin.yaml): options, option maps, ownership
+/// records and the change feed.
 #[allow(async_fn_in_trait)]
 pub trait DurableStore {
     /// The option's value, or absent (404) with the tombstone version if any.

@@ -11,7 +11,8 @@
 //! (the stale value answers the request), that promise keeps running, and
 //! the background refresh of the *same request* (under `wait_until`) awaits
 //! it instead of sending a second request: the fetch finishes in the
-//! background and fills the caches, as DESIGN.md asks. `PendingGets` is
+//! background and fills the caches (docs/design.md "Background refresh via
+//! wait_until"). `PendingGets` is
 //! never shared between requests (a request must not await another
 //! request's I/O).
 

@@ -1,4 +1,4 @@
-//! The origin contract of API.md as one `DurableStore` over a single
+//! The origin contract (openapi/origin.yaml) as one `DurableStore` over a single
 //! HTTP exchange: which verb and path each call uses, and which parser
 //! (`origin_wire`) reads its answer.
 //!

@@ -3,8 +3,8 @@
 //! When the core abandons a read at the soft timeout (the stale value
 //! answers the request), the exchange keeps running; the background refresh
 //! of the *same request* joins it here instead of sending a second request,
-//! so the fetch finishes in the background and fills the caches, as
-//! DESIGN.md asks. One table per request (or npm `Store` call), never
+//! so the fetch finishes in the background and fills the caches
+//! (docs/design.md "Background refresh via wait_until"). One table per request (or npm `Store` call), never
 //! shared with another: on Workers a request must not await another
 //! request's I/O. Only reads are shared; a write always sends its own.
 //!

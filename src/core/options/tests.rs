@@ -1,4 +1,5 @@
-//! The option rules of DESIGN.md and the original design's tests, driven
+//! The option rules (docs/design.md "Registered options") and the original
+//! design's tests, driven
 //! with fakes that fail on command and a clock moved by hand (no sleeps).
 
 use futures::executor::block_on;

@@ -5,13 +5,18 @@
 //! - [`core`] decides everything and does no I/O (tested natively).
 //! - [`tiers`] holds the I/O traits and, with the `worker` feature, their
 //!   Workers KV and origin-over-`fetch` implementations.
-//! - `http` (feature `worker`) is the Cloudflare Worker: routes, auth, errors.
+//! - `http` is the Cloudflare Worker: routes, auth, errors (its events with
+//!   the `worker-entry` feature).
+//! - `embed` (feature `worker`) is the entry point for a Rust Worker of
+//!   your own: `embed::EdgeOptions` over your KV binding and origin.
 
 // A panic in a Worker poisons the isolate (and its cache): no input from the
 // world may reach one. Kept true by the compiler for all non-test code.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod core;
+#[cfg(feature = "worker")]
+pub mod embed;
 pub mod http;
 #[cfg(feature = "js")]
 pub mod js;

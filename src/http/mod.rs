@@ -4,21 +4,26 @@
 //! |---|---|
 //! | `route` | the route table (pure, tested natively) |
 //! | `auth` | read vs admin tokens |
-//! | `isolate` | the state one isolate keeps between requests |
+//! | `isolate` | the state one isolate keeps between requests (also behind `embed`) |
 //! | `body` | reading bodies within the size limit |
 //! | `reply` | JSON answers and the one error → response mapping |
 //! | `handlers` | one function per route |
 //! | `entry` | the `fetch` and `scheduled` events |
+//!
+//! `isolate` is compiled with the `worker` feature (the library);
+//! everything that serves the HTTP API only with `worker-entry` (the
+//! edge-options Worker), so a Rust Worker embedding the crate registers
+//! its own events and carries none of ours.
 
 pub mod auth;
 pub mod body;
 pub mod route;
 
-#[cfg(feature = "worker")]
+#[cfg(feature = "worker-entry")]
 mod entry;
-#[cfg(feature = "worker")]
+#[cfg(feature = "worker-entry")]
 mod handlers;
 #[cfg(feature = "worker")]
-mod isolate;
-#[cfg(feature = "worker")]
+pub(crate) mod isolate;
+#[cfg(feature = "worker-entry")]
 mod reply;

@@ -55,3 +55,12 @@ test("the .d.ts types a Worker (@cloudflare/workers-types, condition workerd)", 
     types: ["@cloudflare/workers-types"],
   });
 });
+
+test("the client's .d.ts types a Worker over a service binding, and a handler taking Store or client", { skip }, () => {
+  check("client-consumer.ts", {
+    module: "es2022",
+    moduleResolution: "bundler",
+    customConditions: ["workerd"],
+    types: ["@cloudflare/workers-types"],
+  });
+});

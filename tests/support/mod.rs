@@ -222,14 +222,28 @@ impl Worker {
         Worker::launch(&path, origin_url, state, vars)
     }
 
+    /// Starts `wrangler dev` of another Worker's `config` (e.g.
+    /// `examples/rust-worker/wrangler.toml`, built beforehand) against
+    /// `origin_url` with KV state under `state` and only `vars`, run from
+    /// the config's folder (where its `[build]` command expects to run).
+    /// Waits until its `/healthz` answers 200.
+    pub fn start_config(config: &Path, origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
+        let dir = config.parent().map(Path::to_path_buf).unwrap_or_else(root);
+        Worker::launch_in(&dir, config, origin_url, state, vars)
+    }
+
     fn launch(config: &Path, origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
+        Worker::launch_in(&root(), config, origin_url, state, vars)
+    }
+
+    fn launch_in(cwd: &Path, config: &Path, origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
         let port = free_port();
         let log = state.join(format!("wrangler-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("wrangler log");
         let wrangler = root().join("node_modules/.bin/wrangler");
         assert!(wrangler.exists(), "no wrangler at {} — run scripts/test (it installs it)", wrangler.display());
         let mut cmd = Command::new(wrangler);
-        cmd.current_dir(root())
+        cmd.current_dir(cwd)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .arg("--config")
             .arg(config)

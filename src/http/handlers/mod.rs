@@ -17,18 +17,15 @@ use worker::{Context, Env, Request, Response};
 
 use super::auth::{self, Access};
 use super::body;
-use super::isolate::{self, Isolate};
+use super::isolate::{self, Isolate, KV_BINDING};
 use super::reply;
 use super::route::{self, Method, Route};
-use crate::core::error::{Error, Reason};
+use crate::core::error::Error;
 use crate::core::service::Refresh;
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
 use crate::tiers::origin::{OriginClient, PendingGets};
 use crate::tiers::Io;
-
-/// The KV namespace binding name in `wrangler.toml`.
-pub const KV_BINDING: &str = "CACHE";
 
 /// What every handler gets: the isolate, this request's I/O, the caller's
 /// access, and what it needs to refresh a key in the background.
@@ -53,15 +50,7 @@ impl Ctx<'_> {
     /// its own built from this request's bindings.
     pub fn refresh_later(&self, what: Refresh) {
         let Some(worker_ctx) = self.worker_ctx else { return };
-        let isolate = Rc::clone(self.isolate);
-        let env = self.env.clone();
-        let pending = self.pending.clone();
-        worker_ctx.wait_until(async move {
-            let Ok(kv) = kv_binding(&env) else { return };
-            let origin = origin_client(&isolate).sharing(pending);
-            let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
-            isolate.service.revalidate(&io, &what).await;
-        });
+        isolate::refresh_later(self.isolate, self.env, KV_BINDING, worker_ctx, self.pending.clone(), what);
     }
 }
 
@@ -121,7 +110,7 @@ async fn serve(
         auth::require_admin(access)?;
     }
     let kv = kv_binding(env)?;
-    let origin = origin_client(&isolate);
+    let origin = isolate.origin_client();
     let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
     let ctx = Ctx { isolate: &isolate, io, access, env, worker_ctx: Some(worker_ctx), pending: origin.pending() };
     let response = dispatch(req, &ctx, route).await?;
@@ -141,12 +130,6 @@ fn health(env: &Env) -> Response {
     } else {
         reply::json(503, &json!({ "ok": false, "missing": missing }), None)
     }
-}
-
-/// A client of the configured origin for one request.
-fn origin_client(isolate: &Isolate) -> OriginClient {
-    let settings = &isolate.settings;
-    OriginClient::new(&settings.origin_url, settings.origin_token.as_deref(), settings.origin_timeout_ms)
 }
 
 const VALUE_BODY: &str = "{\"value\": <json>}";
@@ -182,9 +165,7 @@ async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Resp
 }
 
 fn kv_binding(env: &Env) -> Result<WorkersKv, Error> {
-    env.kv(KV_BINDING)
-        .map(WorkersKv)
-        .map_err(|e| Error::Unavailable(Reason::with_detail(format!("the KV binding {KV_BINDING} is missing"), e)))
+    isolate::kv(env, KV_BINDING)
 }
 
 /// Reads and parses a JSON body within the size limit. The body is read as
@@ -210,7 +191,7 @@ pub async fn scheduled_sync(env: Env) {
     let outcome = async {
         let isolate = isolate::get(&env)?;
         let kv = kv_binding(&env)?;
-        let origin = origin_client(&isolate);
+        let origin = isolate.origin_client();
         let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
         let pending = origin.pending();
         let ctx = Ctx { isolate: &isolate, io, access: Access::Admin, env: &env, worker_ctx: None, pending };

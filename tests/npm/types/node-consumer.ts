@@ -63,3 +63,10 @@ void custom;
 const fast: Readonly<OptionRead> | undefined = store.peekOption("mail.host") ?? store.reader(Date.now()).get("mail.port");
 const hot: number = store.stats().hitsHot;
 void fast; void hot;
+// The client from Node (nodenext resolves the "./client" export) over a base URL.
+import { EdgeOptionsClient } from "edge-options/client";
+const client = new EdgeOptionsClient(new URL("https://edge.example.com"), { token: "t" });
+const viaClient: Promise<OptionRead> = client.getOption("mail.host");
+// @ts-expect-error scopes are objects
+void client.getMap(42);
+void viaClient;

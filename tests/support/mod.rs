@@ -76,12 +76,51 @@ pub struct Origin {
     child: Option<Child>,
     pub port: u16,
     db: PathBuf,
+    /// While stopped, its port is held by a listener that drops every
+    /// connection (as good as "connection refused" to a client), so no other
+    /// process of a parallel test can take the port and answer in its place.
+    held: Option<PortHold>,
+}
+
+/// A port kept bound while its server is down: every connection is closed
+/// at once without a byte read or sent. Released on drop.
+struct PortHold {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PortHold {
+    /// Holds `port`, or `None` when it cannot be bound (then nothing holds it).
+    fn start(port: u16) -> Option<PortHold> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).ok()?;
+        listener.set_nonblocking(true).ok()?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => drop(stream),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Some(PortHold { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for PortHold {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Origin {
     /// Starts a new origin on a free port with an empty database in `dir`.
     pub fn start(dir: &Path) -> Origin {
-        let mut origin = Origin { child: None, port: 0, db: dir.join("origin.sqlite3") };
+        let mut origin = Origin { child: None, port: 0, db: dir.join("origin.sqlite3"), held: None };
         origin.launch(0);
         origin
     }
@@ -127,16 +166,19 @@ impl Origin {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Stops the origin (its data stays on disk).
+    /// Stops the origin (its data stays on disk). Its port stays held, so
+    /// clients see connections refused until `restart`.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             kill_group(&mut child);
+            self.held = PortHold::start(self.port);
         }
     }
 
     /// Starts it again on the same port and database.
     pub fn restart(&mut self) {
         self.stop();
+        self.held = None;
         let port = self.port;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -165,7 +207,9 @@ impl Origin {
 
 impl Drop for Origin {
     fn drop(&mut self) {
-        self.stop();
+        if let Some(mut child) = self.child.take() {
+            kill_group(&mut child);
+        }
     }
 }
 

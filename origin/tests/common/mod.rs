@@ -45,11 +45,11 @@ macro_rules! on_both_backends {
         mod $name {
             #[test]
             fn sqlite() {
-                super::$name(crate::common::Backend::Sqlite)
+                super::$name($crate::common::Backend::Sqlite)
             }
             #[test]
             fn postgres() {
-                super::$name(crate::common::Backend::Postgres)
+                super::$name($crate::common::Backend::Postgres)
             }
         }
     )+};

@@ -25,7 +25,7 @@ OPTIONS:
                     [env ORIGIN_DB, default .data/origin.sqlite3]
     --db-pool N     PostgreSQL only: most connections this origin opens
                     [env ORIGIN_DB_POOL, default 10]
-    --token TOKEN   bearer token every route but /healthz requires
+    --token TOKEN   bearer token every route but /healthz and /readyz requires
                     [env ORIGIN_TOKEN; required unless --dev]
     --dev           local development only: without a token, accept the
                     development token `dev-origin-token` (what the Worker's

@@ -289,3 +289,53 @@ fn odd_paths_and_queries_never_answer_500(backend: Backend) {
         }
     }
 }
+
+/// Sends `method path` with `body` on `stream`, the body a moment after
+/// the head (as a client writing them separately can), and reads the whole
+/// answer; `None` when the server closed the connection instead.
+fn exchange(stream: &mut TcpStream, method: &str, path: &str, body: &str) -> Option<String> {
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).ok()?;
+    std::thread::sleep(Duration::from_millis(50));
+    stream.write_all(body.as_bytes()).ok()?;
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        answer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if rest.len() >= length {
+                return Some(text);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_request_refused_before_its_body_is_read_leaves_the_connection_usable() {
+    let dir = tempdir();
+    let o = Origin::start(&dir);
+    let mut stream = TcpStream::connect(("127.0.0.1", o.port())).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    // Refused by the path (not UTF-8 once decoded) before any body is read.
+    for path in ["/organizations/9/options/%FF", "/options/%FF%FE", "/users/%FF/options/k"] {
+        let first = exchange(&mut stream, "PUT", path, r#"{"value":1}"#).expect("an answer");
+        assert!(first.starts_with("HTTP/1.1 400"), "{first}");
+        let second = exchange(&mut stream, "PUT", "/options/x", r#"{"value":2}"#);
+        let second = second.unwrap_or_else(|| panic!("the connection was closed after the refusal of {path}"));
+        assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+    }
+}

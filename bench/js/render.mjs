@@ -2,9 +2,10 @@
 // <results dir>. Every number comes from those files; the prose explains
 // mechanisms (profiles and reasons found while building the benchmark),
 // and every "met?" is computed here from the measured figure.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ownersSection } from "./owners.mjs";
+import { originDbSection } from "./origin_db.mjs";
 
 const dir = process.argv[2] ?? "bench/target/results";
 const load = (name) => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8"));
@@ -205,6 +206,11 @@ p();
 
 // ---------------------------------------------------------------- owners
 for (const line of ownersSection(native)) p(line);
+p();
+
+// ---------------------------------------------------------------- origin by storage
+const originDb = existsSync(join(dir, "origin-db.json")) ? load("origin-db") : null;
+for (const line of originDbSection(originDb)) p(line);
 p();
 
 p("## Findings");

@@ -1,4 +1,4 @@
-//! Bearer-token check for every route but `/healthz`.
+//! Bearer-token check for every route but `/healthz` and `/readyz`.
 
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -12,10 +12,11 @@ use crate::limit::BODY_LIMIT;
 use crate::server::AppState;
 
 /// Middleware: answers 401 `unauthorized` unless the request carries
-/// `Authorization: Bearer <token>`. `/healthz` stays open so load balancers
-/// and scripts can probe liveness without a secret.
+/// `Authorization: Bearer <token>`. `/healthz` and `/readyz` stay open so
+/// load balancers and scripts can probe liveness and readiness without a
+/// secret.
 pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.uri().path() == "/healthz" || is_authorized(req.headers(), &state.token) {
+    if matches!(req.uri().path(), "/healthz" | "/readyz") || is_authorized(req.headers(), &state.token) {
         next.run(req).await
     } else {
         // Read (and drop) the body so the connection stays reusable for the

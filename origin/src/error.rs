@@ -73,6 +73,13 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 
+    /// 503 `unavailable`: the database cannot be reached (down, restarting,
+    /// every connection busy past the wait). Nothing was written; the
+    /// caller may retry, and the edge serves what it has meanwhile.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
     /// Attaches a tombstone version to the answer (used with 404).
     #[must_use]
     pub fn with_version(mut self, version: Option<i64>) -> Self {

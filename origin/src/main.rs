@@ -1,11 +1,12 @@
 //! Reference origin for edge-options: the origin contract (openapi/origin.yaml;
 //! what the edge relies on, and why: docs/design.md "The reference origin")
 //! (options, scoped option maps, project ownership, a change feed) served
-//! over HTTP from a SQLite file, so the whole system runs on one machine.
+//! over HTTP from a SQLite file (so the whole system runs on one machine) or
+//! from a PostgreSQL database shared by several replicas.
 //!
 //! Module map: [`config`] (CLI), [`server`] (bind + serve), [`routes`]
 //! (route table and handlers), [`input`] (validation of what callers send),
-//! [`db`] (schema, version counter, queries), [`auth`], [`limit`], [`stats`]
+//! [`db`] (the storage trait; SQLite and PostgreSQL behind it), [`auth`], [`limit`], [`stats`]
 //! (counters + access log), [`error`] (the JSON error shape).
 
 // No request, stored row or argument may panic the server: kept true by the

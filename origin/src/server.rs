@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::routes;
 use crate::stats::Stats;
 
@@ -21,11 +21,11 @@ pub struct AppState {
     pub stats: Arc<Stats>,
 }
 
-/// Opens the database, binds, prints `origin listening on http://IP:PORT`
+/// Opens the database (PostgreSQL: connects and migrates), binds, prints `origin listening on http://IP:PORT`
 /// (the *bound* port, so `--listen 127.0.0.1:0` works for tests) and serves
 /// until SIGINT/SIGTERM. Errors are messages for the operator.
 pub async fn run(config: Config) -> Result<(), String> {
-    let db = Db::open(&config.db)?;
+    let db = db::open(&config.db, config.db_pool).await?;
     let listener =
         TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
@@ -44,8 +44,8 @@ pub async fn run(config: Config) -> Result<(), String> {
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish and SQLite
-/// closes cleanly.
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish and the
+/// database closes cleanly.
 async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {

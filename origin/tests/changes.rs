@@ -3,8 +3,16 @@
 
 mod common;
 
-use common::{tempdir, Origin};
+use common::{tempdir, Backend, Origin};
 use serde_json::{json, Value};
+
+on_both_backends!(
+    changes_of_every_kind_come_in_version_order_each_thing_at_its_latest_version,
+    pages_chain_through_next_until_more_is_false,
+    a_thing_written_again_after_its_page_moves_to_a_later_page,
+    limit_defaults_to_100_and_bad_windows_are_invalid_body,
+    unreadable_rows_are_skipped_and_reported_and_never_fail_a_page,
+);
 
 /// `(kind, version)` of each change of a page.
 fn kinds(page: &Value) -> Vec<(String, i64)> {
@@ -34,10 +42,9 @@ fn write_every_kind(o: &Origin) {
     // 8
 }
 
-#[test]
-fn changes_of_every_kind_come_in_version_order_each_thing_at_its_latest_version() {
+fn changes_of_every_kind_come_in_version_order_each_thing_at_its_latest_version(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     write_every_kind(&o);
 
     let all = o.get("/changes").ok();
@@ -65,10 +72,9 @@ fn changes_of_every_kind_come_in_version_order_each_thing_at_its_latest_version(
     }
 }
 
-#[test]
-fn pages_chain_through_next_until_more_is_false() {
+fn pages_chain_through_next_until_more_is_false(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     write_every_kind(&o);
 
     let mut after = 0;
@@ -97,10 +103,9 @@ fn pages_chain_through_next_until_more_is_false() {
     assert_eq!(far["next"], 1_000_000, "an empty page keeps the caller where it is");
 }
 
-#[test]
-fn a_thing_written_again_after_its_page_moves_to_a_later_page() {
+fn a_thing_written_again_after_its_page_moves_to_a_later_page(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     write_every_kind(&o);
     let first = page(&o, 0, 2); // map 2, option b 4
     assert_eq!(first["next"], 4);
@@ -121,10 +126,9 @@ fn a_thing_written_again_after_its_page_moves_to_a_later_page() {
     assert_eq!(map["changes"][0]["values"], json!({"k": [1], "k2": 2}), "the whole map at its latest version");
 }
 
-#[test]
-fn limit_defaults_to_100_and_bad_windows_are_invalid_body() {
+fn limit_defaults_to_100_and_bad_windows_are_invalid_body(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for i in 0..101 {
         o.put(&format!("/options/n{i}"), &json!({"value": i})).ok();
     }
@@ -155,10 +159,9 @@ fn limit_defaults_to_100_and_bad_windows_are_invalid_body() {
     }
 }
 
-#[test]
-fn unreadable_rows_are_skipped_and_reported_and_never_fail_a_page() {
+fn unreadable_rows_are_skipped_and_reported_and_never_fail_a_page(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.put("/options/good", &json!({"value": 1})).ok(); // 1
     o.put("/options/bad", &json!({"value": 2})).ok(); // 2
     o.put("/projects/1/options/k", &json!({"value": 3})).ok(); // 3
@@ -167,16 +170,21 @@ fn unreadable_rows_are_skipped_and_reported_and_never_fail_a_page() {
     o.put("/options/last", &json!({"value": 6})).ok(); // 6
     o.put("/options/corrupt-last", &json!({"value": 7})).ok(); // 7
 
-    // Corrupt four rows behind the origin's back, as a bad disk or a hand edit would.
-    let db = rusqlite::Connection::open(dir.path().join("origin.sqlite3")).expect("open the origin's database");
-    db.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
-    db.execute_batch(
-        "UPDATE options SET value = '{not json' WHERE name IN ('bad', 'corrupt-last');
-         UPDATE map_values SET value = 'nope' WHERE scope = 'project';
-         UPDATE ownership SET fallthrough = 'maybe' WHERE project_id = 7;",
-    )
-    .expect("corrupt rows");
-    drop(db);
+    // Corrupt four rows behind the origin's back, as a bad disk or a hand
+    // edit would. PostgreSQL's types rule out a flag that is not a boolean:
+    // there the ownership row gets rules that are not UTF-8 instead.
+    o.sql(match backend {
+        Backend::Sqlite => {
+            "UPDATE options SET value = '{not json' WHERE name IN ('bad', 'corrupt-last');
+             UPDATE map_values SET value = 'nope' WHERE scope = 'project';
+             UPDATE ownership SET fallthrough = 'maybe' WHERE project_id = 7;"
+        }
+        Backend::Postgres => {
+            "UPDATE options SET value = '{not json' WHERE name IN ('bad', 'corrupt-last');
+             UPDATE map_values SET value = 'nope' WHERE scope = 'project';
+             UPDATE ownership SET raw = '\\xfffe'::bytea WHERE project_id = 7;"
+        }
+    });
 
     let all = o.get("/changes").ok();
     assert_eq!(kinds(&all), [("option".to_string(), 1), ("map".to_string(), 5), ("option".to_string(), 6)]);

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{tempdir, Origin, BIN, TOKEN};
+use common::{pg, tempdir, Origin, BIN, TOKEN};
 use serde_json::json;
 
 #[test]
@@ -15,7 +15,7 @@ fn listening_line_reports_the_bound_port() {
     let port = o.port();
     assert_ne!(port, 0);
     assert_eq!(o.banner, format!("origin listening on http://127.0.0.1:{port}"));
-    assert_eq!(o.send("GET", "/healthz", None, None).ok(), json!({"ok": true}));
+    assert_eq!(o.send("GET", "/healthz", None, None).ok()["ok"], true);
 }
 
 #[test]
@@ -47,7 +47,9 @@ fn help_prints_usage_and_exits_0() {
     let out = Command::new(BIN).arg("--help").output().expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for word in ["--listen", "--db", "--token", "ORIGIN_LISTEN", "ORIGIN_DB", "ORIGIN_TOKEN"] {
+    for word in
+        ["--listen", "--db", "--token", "--db-pool", "ORIGIN_LISTEN", "ORIGIN_DB", "ORIGIN_TOKEN", "postgres://"]
+    {
         assert!(text.contains(word), "usage mentions {word}");
     }
 }
@@ -130,4 +132,43 @@ fn request_log_has_one_line_per_request_and_never_the_token() {
     for secret in [TOKEN, "wrong-guess", "body-secret", "secret=query"] {
         assert!(!log.contains(secret), "log leaks {secret}: {log}");
     }
+}
+
+#[test]
+fn a_postgres_url_in_the_environment_selects_postgres_and_migrates_it() {
+    let dir = tempdir();
+    let name = pg().create_database();
+    let mut cmd = Command::new(BIN);
+    cmd.env("ORIGIN_LISTEN", "127.0.0.1:0")
+        .env("ORIGIN_DB", pg().url(&name))
+        .env("ORIGIN_DB_POOL", "2")
+        .env("ORIGIN_TOKEN", TOKEN);
+    let o = Origin::spawn(cmd, dir.path());
+    assert_eq!(o.send("GET", "/healthz", None, None).ok()["backend"], "postgres");
+    o.put("/options/x", &json!({"value": 1})).ok();
+    assert_eq!(
+        pg().psql(&name, "SELECT version, description FROM schema_migrations"),
+        "1|options, option maps, ownership and the version counter"
+    );
+    assert_eq!(pg().psql(&name, "SELECT convert_from(name, 'UTF8'), value, version FROM options"), "x|1|1");
+}
+
+#[test]
+fn an_unreachable_or_bad_postgres_url_exits_non_zero_without_showing_the_password() {
+    // Nothing listens on a port that was free a moment ago.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let url = format!("postgres://origin:s3cret-pw@127.0.0.1:{port}/edge");
+    let msg = fails(&["--token", TOKEN, "--listen", "127.0.0.1:0", "--db", &url]);
+    assert!(msg.contains("cannot connect to database") && msg.contains("origin:***@127.0.0.1"), "{msg}");
+    assert!(!msg.contains("s3cret-pw"), "{msg}");
+
+    let msg = fails(&["--token", TOKEN, "--listen", "127.0.0.1:0", "--db", "postgres://u:s3cret-pw@h:notaport/d"]);
+    assert!(msg.contains("invalid PostgreSQL URL") && !msg.contains("s3cret-pw"), "{msg}");
+
+    // A database that does not exist on a server that does.
+    let missing = format!("postgres://postgres:s3cret-pw@127.0.0.1:{}/no_such_database", pg().port());
+    let msg = fails(&["--token", TOKEN, "--listen", "127.0.0.1:0", "--db", &missing]);
+    assert!(msg.contains("no_such_database") && !msg.contains("s3cret-pw"), "{msg}");
+
+    assert!(fails(&["--dev", "--db-pool", "0"]).contains("--db-pool"));
 }

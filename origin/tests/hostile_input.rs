@@ -6,8 +6,19 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{enc, tempdir, Origin, TOKEN};
+use common::{enc, tempdir, Backend, Origin, TOKEN};
 use serde_json::json;
+
+on_both_backends!(
+    missing_token_is_401,
+    token_must_use_the_bearer_scheme,
+    health_and_readiness_need_no_token,
+    unknown_route_is_404_and_wrong_method_is_405,
+    bad_ids_get_invalid_id_not_500,
+    malformed_bodies_are_invalid_body,
+    body_over_1_mib_is_413_too_large,
+    odd_paths_and_queries_never_answer_500,
+);
 
 /// One request per route, with a valid path and body.
 const ROUTES: &[(&str, &str)] = &[
@@ -42,10 +53,9 @@ fn body_for(method: &str, path: &str) -> Option<&'static [u8]> {
     }
 }
 
-#[test]
-fn missing_token_is_401() {
+fn missing_token_is_401(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for (method, path) in ROUTES {
         let body = body_for(method, path);
         o.send(method, path, None, body).assert_error(401, "unauthorized");
@@ -57,10 +67,9 @@ fn missing_token_is_401() {
     o.get("/options/x").assert_error(404, "not_found");
 }
 
-#[test]
-fn token_must_use_the_bearer_scheme() {
+fn token_must_use_the_bearer_scheme(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let agent = ureq::agent();
     for header in [TOKEN.to_string(), format!("Basic {TOKEN}"), format!("Token {TOKEN}"), "Bearer".into()] {
         let status = match agent.get(&format!("{}/options/x", o.base)).set("Authorization", &header).call() {
@@ -74,18 +83,23 @@ fn token_must_use_the_bearer_scheme() {
     assert!(matches!(ok, Err(ureq::Error::Status(404, _))), "scheme is case-insensitive");
 }
 
-#[test]
-fn healthz_needs_no_token() {
+fn health_and_readiness_need_no_token(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
-    assert_eq!(o.send("GET", "/healthz", None, None).ok(), json!({"ok": true}));
-    assert_eq!(o.send("GET", "/healthz", Some("whatever"), None).ok(), json!({"ok": true}));
+    let o = Origin::on(backend, &dir);
+    let kind = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let health = json!({"ok": true, "database": "reachable", "backend": kind});
+    assert_eq!(o.send("GET", "/healthz", None, None).ok(), health);
+    assert_eq!(o.send("GET", "/healthz", Some("whatever"), None).ok(), health);
+    assert_eq!(o.send("GET", "/readyz", None, None).ok(), json!({"ok": true}));
+    assert_eq!(o.send("GET", "/readyz", Some("whatever"), None).ok(), json!({"ok": true}));
 }
 
-#[test]
-fn unknown_route_is_404_and_wrong_method_is_405() {
+fn unknown_route_is_404_and_wrong_method_is_405(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for path in [
         "/",
         "/nope",
@@ -108,6 +122,7 @@ fn unknown_route_is_404_and_wrong_method_is_405() {
         ("PUT", "/projects/1/options"),
         ("POST", "/projects/1/ownership"),
         ("POST", "/healthz"),
+        ("POST", "/readyz"),
         ("POST", "/_origin/stats"),
         ("GET", "/_origin/stats/reset"),
     ] {
@@ -115,10 +130,9 @@ fn unknown_route_is_404_and_wrong_method_is_405() {
     }
 }
 
-#[test]
-fn bad_ids_get_invalid_id_not_500() {
+fn bad_ids_get_invalid_id_not_500(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let bad_ids = [
         "0",
         "-1",
@@ -157,10 +171,9 @@ fn bad_ids_get_invalid_id_not_500() {
     o.put("/users/9223372036854775807/options/k?project=9223372036854775807", &json!({"value": 1})).ok();
 }
 
-#[test]
-fn malformed_bodies_are_invalid_body() {
+fn malformed_bodies_are_invalid_body(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let deep = format!("{{\"value\":{}1{}}}", "[".repeat(50_000), "]".repeat(50_000));
     let bodies: Vec<Vec<u8>> = vec![
         b"".to_vec(),
@@ -186,10 +199,9 @@ fn malformed_bodies_are_invalid_body() {
     o.get("/options/x").assert_error(404, "not_found");
 }
 
-#[test]
-fn body_over_1_mib_is_413_too_large() {
+fn body_over_1_mib_is_413_too_large(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     // Just under the limit is fine.
     let fits = format!("{{\"value\":\"{}\"}}", "a".repeat(1024 * 1024 - 20));
     o.put_raw("/options/big", fits.as_bytes()).ok();
@@ -234,10 +246,9 @@ fn body_over_1_mib_is_413_too_large() {
     o.get("/options/huge").assert_error(404, "not_found");
 }
 
-#[test]
-fn odd_paths_and_queries_never_answer_500() {
+fn odd_paths_and_queries_never_answer_500(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let long_digits = "9".repeat(5000);
     let odd = [
         "%",
@@ -276,5 +287,55 @@ fn odd_paths_and_queries_never_answer_500() {
                 }
             }
         }
+    }
+}
+
+/// Sends `method path` with `body` on `stream`, the body a moment after
+/// the head (as a client writing them separately can), and reads the whole
+/// answer; `None` when the server closed the connection instead.
+fn exchange(stream: &mut TcpStream, method: &str, path: &str, body: &str) -> Option<String> {
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).ok()?;
+    std::thread::sleep(Duration::from_millis(50));
+    stream.write_all(body.as_bytes()).ok()?;
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        answer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if rest.len() >= length {
+                return Some(text);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_request_refused_before_its_body_is_read_leaves_the_connection_usable() {
+    let dir = tempdir();
+    let o = Origin::start(&dir);
+    let mut stream = TcpStream::connect(("127.0.0.1", o.port())).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    // Refused by the path (not UTF-8 once decoded) before any body is read.
+    for path in ["/organizations/9/options/%FF", "/options/%FF%FE", "/users/%FF/options/k"] {
+        let first = exchange(&mut stream, "PUT", path, r#"{"value":1}"#).expect("an answer");
+        assert!(first.starts_with("HTTP/1.1 400"), "{first}");
+        let second = exchange(&mut stream, "PUT", "/options/x", r#"{"value":2}"#);
+        let second = second.unwrap_or_else(|| panic!("the connection was closed after the refusal of {path}"));
+        assert!(second.starts_with("HTTP/1.1 200"), "{second}");
     }
 }

@@ -2,13 +2,24 @@
 
 mod common;
 
-use common::{enc, tempdir, Origin};
+use common::{enc, tempdir, Backend, Origin};
 use serde_json::json;
 
-#[test]
-fn map_never_written_is_empty_with_version_0() {
+on_both_backends!(
+    map_never_written_is_empty_with_version_0,
+    writes_answer_the_whole_map_after_the_write,
+    map_version_counts_deletes_and_survives_emptying,
+    deleting_an_absent_key_is_404,
+    user_scopes_never_share_values,
+    project_and_organization_together_is_invalid_scope,
+    bad_scope_ids_in_the_query_are_invalid_id,
+    map_keys_accept_odd_unicode_and_enforce_length,
+    change_feed_carries_whole_maps_and_ownership,
+);
+
+fn map_never_written_is_empty_with_version_0(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for path in [
         "/organizations/1/options",
         "/projects/1/options",
@@ -20,10 +31,9 @@ fn map_never_written_is_empty_with_version_0() {
     }
 }
 
-#[test]
-fn writes_answer_the_whole_map_after_the_write() {
+fn writes_answer_the_whole_map_after_the_write(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for base in ["/organizations/42/options", "/projects/42/options", "/users/42/options"] {
         let a = o.put(&format!("{base}/a"), &json!({"value": 1})).ok();
         assert_eq!(a["values"], json!({"a": 1}));
@@ -39,10 +49,9 @@ fn writes_answer_the_whole_map_after_the_write() {
     }
 }
 
-#[test]
-fn map_version_counts_deletes_and_survives_emptying() {
+fn map_version_counts_deletes_and_survives_emptying(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let put = o.put("/projects/7/options/only", &json!({"value": "x"})).ok();
     let del = o.delete("/projects/7/options/only").ok();
     assert_eq!(del["values"], json!({}));
@@ -50,10 +59,9 @@ fn map_version_counts_deletes_and_survives_emptying() {
     assert_eq!(o.get("/projects/7/options").ok(), del, "an emptied map keeps its version");
 }
 
-#[test]
-fn deleting_an_absent_key_is_404() {
+fn deleting_an_absent_key_is_404(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.delete("/organizations/3/options/nope").assert_error(404, "not_found");
     o.put("/organizations/3/options/k", &json!({"value": 1})).ok();
     let before = o.get("/organizations/3/options").ok();
@@ -62,10 +70,9 @@ fn deleting_an_absent_key_is_404() {
     o.delete("/users/3/options/k?project=3").assert_error(404, "not_found");
 }
 
-#[test]
-fn user_scopes_never_share_values() {
+fn user_scopes_never_share_values(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     // The same numeric id in every position, the same key everywhere.
     let paths = [
         ("/users/5/options", "/users/5/options/k", "user"),
@@ -87,19 +94,17 @@ fn user_scopes_never_share_values() {
     assert_eq!(o.get("/users/5/options?organization=5").ok()["values"], json!({"k": "user+organization"}));
 }
 
-#[test]
-fn project_and_organization_together_is_invalid_scope() {
+fn project_and_organization_together_is_invalid_scope(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.get("/users/1/options?project=2&organization=3").assert_error(400, "invalid_scope");
     o.put("/users/1/options/k?organization=3&project=2", &json!({"value": 1})).assert_error(400, "invalid_scope");
     o.delete("/users/1/options/k?project=2&organization=3").assert_error(400, "invalid_scope");
 }
 
-#[test]
-fn bad_scope_ids_in_the_query_are_invalid_id() {
+fn bad_scope_ids_in_the_query_are_invalid_id(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for q in
         ["project=0", "project=-1", "project=abc", "organization=", "organization=9223372036854775808", "project=%FF"]
     {
@@ -108,10 +113,9 @@ fn bad_scope_ids_in_the_query_are_invalid_id() {
     }
 }
 
-#[test]
-fn map_keys_accept_odd_unicode_and_enforce_length() {
+fn map_keys_accept_odd_unicode_and_enforce_length(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let longest = "k".repeat(1024);
     let keys = ["a/b", "😀", "\u{0}", "sp ace", "\u{202e}x", longest.as_str()];
     for key in keys {
@@ -127,10 +131,9 @@ fn map_keys_accept_odd_unicode_and_enforce_length() {
     o.put("/projects/9/options/k", &json!({})).assert_error(400, "invalid_body");
 }
 
-#[test]
-fn change_feed_carries_whole_maps_and_ownership() {
+fn change_feed_carries_whole_maps_and_ownership(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.put("/organizations/1/options/a", &json!({"value": 1})).ok();
     o.put("/users/2/options/b?project=3", &json!({"value": 2})).ok();
     o.put("/users/2/options/c?organization=4", &json!({"value": 3})).ok();

@@ -35,6 +35,7 @@ fn openapi_documents_every_served_route_and_method() {
     let v = json!({"value": 1});
     let rules = json!({"raw": "x"});
     o.get("/healthz");
+    o.get("/readyz");
     o.get("/options?updated_since=0");
     o.get("/changes?after=0&limit=10");
     o.put("/options/a", &v);
@@ -51,7 +52,7 @@ fn openapi_documents_every_served_route_and_method() {
 
     let stats = o.get("/_origin/stats").ok();
     let routes: Vec<String> = stats["by_route"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
-    assert_eq!(routes.len(), 18, "{routes:?}");
+    assert_eq!(routes.len(), 19, "{routes:?}");
     let mut checked = routes;
     checked.push("GET /_origin/stats".into());
     checked.push("POST /_origin/stats/reset".into());

@@ -2,13 +2,24 @@
 
 mod common;
 
-use common::{enc, tempdir, Origin};
+use common::{enc, tempdir, Backend, Origin};
 use serde_json::{json, Value};
 
-#[test]
-fn option_put_get_delete_roundtrip() {
+on_both_backends!(
+    option_put_get_delete_roundtrip,
+    deleted_option_answers_404_with_tombstone_version,
+    option_values_keep_any_json_but_null,
+    null_or_missing_value_is_invalid_body,
+    option_names_are_percent_decoded_and_may_hold_slashes_and_odd_unicode,
+    option_name_must_be_1_to_1024_bytes,
+    names_that_are_not_utf8_are_invalid_body,
+    updated_since_lists_writes_and_deletes,
+    updated_since_missing_or_bad_is_invalid_body,
+);
+
+fn option_put_get_delete_roundtrip(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
 
     o.get("/options/system.url-prefix").assert_error(404, "not_found");
     let put = o.put("/options/system.url-prefix", &json!({"value": "https://example.com"})).ok();
@@ -29,10 +40,9 @@ fn option_put_get_delete_roundtrip() {
     o.get("/options/system.url-prefix").assert_error(404, "not_found");
 }
 
-#[test]
-fn deleted_option_answers_404_with_tombstone_version() {
+fn deleted_option_answers_404_with_tombstone_version(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
 
     let never = o.get("/options/never-written");
     never.assert_error(404, "not_found");
@@ -55,10 +65,9 @@ fn deleted_option_answers_404_with_tombstone_version() {
     assert_eq!(o.get("/options/gone").ok()["value"], 2);
 }
 
-#[test]
-fn option_values_keep_any_json_but_null() {
+fn option_values_keep_any_json_but_null(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let values = [
         json!(""),
         json!("naïve ☃ 😀 \u{202e}rtl \u{0} nul"),
@@ -82,20 +91,18 @@ fn option_values_keep_any_json_but_null() {
     assert_eq!(o.put("/options/extra", &json!({"value": 1, "other": 2})).ok()["value"], 1);
 }
 
-#[test]
-fn null_or_missing_value_is_invalid_body() {
+fn null_or_missing_value_is_invalid_body(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for body in [json!({"value": null}), json!({}), json!({"Value": 1}), json!([1]), json!("x"), json!(null)] {
         o.put("/options/x", &body).assert_error(400, "invalid_body");
     }
     o.get("/options/x").assert_error(404, "not_found");
 }
 
-#[test]
-fn option_names_are_percent_decoded_and_may_hold_slashes_and_odd_unicode() {
+fn option_names_are_percent_decoded_and_may_hold_slashes_and_odd_unicode(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let names = [
         "a/b",
         "with space",
@@ -124,10 +131,9 @@ fn option_names_are_percent_decoded_and_may_hold_slashes_and_odd_unicode() {
     o.get("/options/A%20literal%20percent").assert_error(404, "not_found");
 }
 
-#[test]
-fn option_name_must_be_1_to_1024_bytes() {
+fn option_name_must_be_1_to_1024_bytes(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let longest = "n".repeat(1024);
     o.put(&format!("/options/{longest}"), &json!({"value": 1})).ok();
     assert_eq!(o.get(&format!("/options/{longest}")).ok()["name"], longest);
@@ -143,10 +149,9 @@ fn option_name_must_be_1_to_1024_bytes() {
     o.get("/options/").assert_error(400, "invalid_body");
 }
 
-#[test]
-fn names_that_are_not_utf8_are_invalid_body() {
+fn names_that_are_not_utf8_are_invalid_body(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for raw in ["%FF", "%C3%28", "a%80b", "%ED%A0%80"] {
         o.get(&format!("/options/{raw}")).assert_error(400, "invalid_body");
         o.put(&format!("/options/{raw}"), &json!({"value": 1})).assert_error(400, "invalid_body");
@@ -157,10 +162,9 @@ fn names(list: &Value) -> Vec<String> {
     list.as_array().map(|a| a.iter().filter_map(|e| e["name"].as_str().map(String::from)).collect()).unwrap_or_default()
 }
 
-#[test]
-fn updated_since_lists_writes_and_deletes() {
+fn updated_since_lists_writes_and_deletes(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let start = o.put("/options/first", &json!({"value": 1})).ok()["updated_at"].as_i64().unwrap_or(0);
     o.put("/options/second", &json!({"value": [2]})).ok();
     o.put("/options/third", &json!({"value": "3"})).ok();
@@ -190,10 +194,9 @@ fn updated_since_lists_writes_and_deletes() {
     assert_eq!(future["deleted"], json!([]));
 }
 
-#[test]
-fn updated_since_missing_or_bad_is_invalid_body() {
+fn updated_since_missing_or_bad_is_invalid_body(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for query in [
         "",
         "?",

@@ -2,13 +2,20 @@
 
 mod common;
 
-use common::{tempdir, Origin};
+use common::{tempdir, Backend, Origin};
 use serde_json::json;
 
-#[test]
-fn ownership_roundtrip_applies_defaults() {
+on_both_backends!(
+    ownership_roundtrip_applies_defaults,
+    ownership_flags_are_stored_and_a_put_replaces_the_record,
+    rules_text_is_stored_verbatim_not_parsed,
+    deleted_ownership_answers_404_with_tombstone_version,
+    bad_ownership_bodies_are_rejected_with_4xx,
+);
+
+fn ownership_roundtrip_applies_defaults(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.get("/projects/1/ownership").assert_error(404, "not_found");
 
     let rules = "# team rules\npath:src/app/* #backend alice@example.com\nurl:https://example.com/checkout/* #web\n";
@@ -21,10 +28,9 @@ fn ownership_roundtrip_applies_defaults() {
     assert_eq!(o.get("/projects/1/ownership").ok(), put);
 }
 
-#[test]
-fn ownership_flags_are_stored_and_a_put_replaces_the_record() {
+fn ownership_flags_are_stored_and_a_put_replaces_the_record(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let first = o.put("/projects/2/ownership", &json!({
         "raw": "module:app.billing.* #billing", "fallthrough": false, "auto_assignment": true, "is_active": false
     })).ok();
@@ -42,19 +48,17 @@ fn ownership_flags_are_stored_and_a_put_replaces_the_record() {
     assert!(second["version"].as_i64() > first["version"].as_i64());
 }
 
-#[test]
-fn rules_text_is_stored_verbatim_not_parsed() {
+fn rules_text_is_stored_verbatim_not_parsed(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let odd = "this is not a rule\r\n\u{0}\u{202e} 😀 tags.browser:Firefox #frontend\n\n";
     assert_eq!(o.put("/projects/3/ownership", &json!({"raw": odd})).ok()["raw"], odd);
     assert_eq!(o.get("/projects/3/ownership").ok()["raw"], odd);
 }
 
-#[test]
-fn deleted_ownership_answers_404_with_tombstone_version() {
+fn deleted_ownership_answers_404_with_tombstone_version(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.delete("/projects/4/ownership").assert_error(404, "not_found");
     let put = o.put("/projects/4/ownership", &json!({"raw": "path:* #t"})).ok();
     let del = o.delete("/projects/4/ownership").ok();
@@ -71,10 +75,9 @@ fn deleted_ownership_answers_404_with_tombstone_version() {
     assert!(back["version"].as_i64() > del["version"].as_i64());
 }
 
-#[test]
-fn bad_ownership_bodies_are_rejected_with_4xx() {
+fn bad_ownership_bodies_are_rejected_with_4xx(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     for body in [
         json!({}),
         json!({"raw": null}),

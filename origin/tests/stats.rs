@@ -2,13 +2,19 @@
 
 mod common;
 
-use common::{tempdir, Origin, TOKEN};
+use common::{tempdir, Backend, Origin, TOKEN};
 use serde_json::json;
 
-#[test]
-fn stats_count_requests_by_route_template() {
+on_both_backends!(
+    stats_count_requests_by_route_template,
+    reading_stats_does_not_count_and_reset_zeroes,
+    stats_need_the_token,
+    odd_methods_and_paths_from_unauthenticated_clients_do_not_grow_the_counters,
+);
+
+fn stats_count_requests_by_route_template(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.post("/_origin/stats/reset").ok();
 
     o.get("/options/a");
@@ -39,10 +45,9 @@ fn stats_count_requests_by_route_template() {
     assert_eq!(sum, 12);
 }
 
-#[test]
-fn reading_stats_does_not_count_and_reset_zeroes() {
+fn reading_stats_does_not_count_and_reset_zeroes(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.get("/options/a");
     let first = o.get("/_origin/stats").ok();
     let second = o.get("/_origin/stats").ok();
@@ -55,18 +60,16 @@ fn reading_stats_does_not_count_and_reset_zeroes() {
     assert_eq!(o.get("/_origin/stats").ok()["by_route"], json!({"GET /options/{name}": 1}));
 }
 
-#[test]
-fn stats_need_the_token() {
+fn stats_need_the_token(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.send("GET", "/_origin/stats", None, None).assert_error(401, "unauthorized");
     o.send("POST", "/_origin/stats/reset", Some("nope"), Some(b"{}")).assert_error(401, "unauthorized");
 }
 
-#[test]
-fn odd_methods_and_paths_from_unauthenticated_clients_do_not_grow_the_counters() {
+fn odd_methods_and_paths_from_unauthenticated_clients_do_not_grow_the_counters(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     o.post("/_origin/stats/reset").ok();
     for i in 0..200 {
         let method = format!("X{i}");

@@ -3,13 +3,22 @@
 
 mod common;
 
-use common::{tempdir, Origin};
+use common::{tempdir, Backend, DbRef, Origin};
 use serde_json::json;
 
-#[test]
-fn version_grows_on_every_write_across_restarts() {
+on_both_backends!(
+    version_grows_on_every_write_across_restarts,
+    refused_writes_take_no_version,
+    updated_at_is_unix_seconds_now,
+    concurrent_writes_get_distinct_versions,
+);
+
+fn version_grows_on_every_write_across_restarts(backend: Backend) {
     let dir = tempdir();
-    let db = dir.path().join("nested").join("dir").join("origin.sqlite3");
+    let db = match backend {
+        Backend::Sqlite => DbRef::Sqlite(dir.path().join("nested").join("dir").join("origin.sqlite3")),
+        Backend::Postgres => DbRef::fresh(backend, &dir),
+    };
     let last = std::cell::Cell::new(0);
     let step = |version: i64, what: &str| {
         assert!(version > last.get(), "{what}: version {version} is not above {}", last.get());
@@ -44,10 +53,9 @@ fn version_grows_on_every_write_across_restarts() {
     assert_eq!(feed["options"].as_array().map(Vec::len), Some(2));
 }
 
-#[test]
-fn refused_writes_take_no_version() {
+fn refused_writes_take_no_version(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let first = o.put("/options/a", &json!({"value": 1})).ok()["version"].as_i64().unwrap_or(0);
     o.delete("/options/missing").assert_error(404, "not_found");
     o.delete("/organizations/1/options/missing").assert_error(404, "not_found");
@@ -57,10 +65,9 @@ fn refused_writes_take_no_version() {
     assert_eq!(next, first + 1, "failed writes do not consume versions");
 }
 
-#[test]
-fn updated_at_is_unix_seconds_now() {
+fn updated_at_is_unix_seconds_now(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let put = o.put("/options/t", &json!({"value": 1})).ok();
@@ -70,10 +77,9 @@ fn updated_at_is_unix_seconds_now() {
     assert!(own["updated_at"].as_i64() >= Some(at));
 }
 
-#[test]
-fn concurrent_writes_get_distinct_versions() {
+fn concurrent_writes_get_distinct_versions(backend: Backend) {
     let dir = tempdir();
-    let o = Origin::start(&dir);
+    let o = Origin::on(backend, &dir);
     let o = &o;
     let mut versions: Vec<i64> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)

@@ -9,7 +9,12 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+/// A throwaway PostgreSQL server (shared with the origin's own tests).
+#[path = "../../origin/tests/common/postgres.rs"]
+pub mod postgres;
+pub mod round_robin;
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -71,11 +76,12 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// The reference origin, over a SQLite file in a temporary folder.
+/// The reference origin, over a SQLite file in a temporary folder (or a
+/// PostgreSQL database: [`Origin::start_on_db`]).
 pub struct Origin {
     child: Option<Child>,
     pub port: u16,
-    db: PathBuf,
+    db: OsString,
     /// While stopped, its port is held by a listener that drops every
     /// connection (as good as "connection refused" to a client), so no other
     /// process of a parallel test can take the port and answer in its place.
@@ -120,7 +126,13 @@ impl Drop for PortHold {
 impl Origin {
     /// Starts a new origin on a free port with an empty database in `dir`.
     pub fn start(dir: &Path) -> Origin {
-        let mut origin = Origin { child: None, port: 0, db: dir.join("origin.sqlite3"), held: None };
+        Origin::start_on_db(dir.join("origin.sqlite3"))
+    }
+
+    /// Starts a new origin on a free port over `db`: a SQLite path or a
+    /// `postgres://` URL (several origins may share one PostgreSQL database).
+    pub fn start_on_db(db: impl Into<OsString>) -> Origin {
+        let mut origin = Origin { child: None, port: 0, db: db.into(), held: None };
         origin.launch(0);
         origin
     }
@@ -172,6 +184,16 @@ impl Origin {
         if let Some(mut child) = self.child.take() {
             kill_group(&mut child);
             self.held = PortHold::start(self.port);
+        }
+    }
+
+    /// Kills the origin at once (SIGKILL: no graceful shutdown, requests in
+    /// flight are cut off), as a crashed replica.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+            let _ = child.wait();
         }
     }
 

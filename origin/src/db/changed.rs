@@ -1,24 +1,25 @@
 //! What changed: the latest row of every option, option map and ownership
-//! record inside a window, read leniently, for both change feeds.
+//! record inside a window, decoded leniently, for both change feeds and
+//! both backends (each backend reads the rows; decoding is shared here).
 //!
 //! Each thing keeps only its latest state and version, so "what changed"
 //! lists each thing once, at its current version. A row this origin cannot
 //! read (a value that is not JSON, an unknown scope tag, a column of the
-//! wrong type: a hand-edited or corrupted file) becomes a [`Skipped`] entry
+//! wrong type: a hand-edited or corrupted row) becomes a [`Skipped`] entry
 //! with the row's version instead of failing the whole feed, so one bad row
 //! never stops the edge from syncing every other change. Rows whose
 //! `version` is not even an integer cannot be placed in version order and
 //! are left out of the feeds altogether.
 
-use rusqlite::types::Value as Sql;
-use rusqlite::{params, Connection};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::maps::{self, Scope};
-use super::ownership::Ownership;
-use super::{decode_value, OptionRecord};
+use super::model::{decode_value, Cell, OptionRecord, Ownership, Scope};
 use crate::error::ApiResult;
+
+/// Reads the keys and values of one map for the feed (the inner `Err`:
+/// a stored key or value this origin cannot read).
+pub type MapValues<'a> = dyn FnMut(Scope) -> ApiResult<Result<Map<String, Value>, String>> + 'a;
 
 /// Which rows a feed lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,26 +36,23 @@ pub enum Window {
     },
 }
 
-impl Window {
-    /// The `WHERE` condition and its bound, and the `LIMIT` (-1: none).
-    fn condition(self) -> (&'static str, i64, i64) {
-        match self {
-            Window::UpdatedSince(since) => ("updated_at >= ?1", since, -1),
-            Window::After { after, limit } => ("version > ?1", after, limit),
-        }
-    }
-}
-
 /// The kind of thing a row stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Table {
+pub enum Table {
+    /// `options`: one row per option, a tombstone after a delete.
     Options,
+    /// `maps`: one row per map, carrying its latest version.
     Maps,
+    /// `ownership`: one row per project, a tombstone after a delete.
     Ownership,
 }
 
 impl Table {
-    fn name(self) -> &'static str {
+    /// Every table a feed reads.
+    pub const ALL: [Table; 3] = [Table::Options, Table::Maps, Table::Ownership];
+
+    /// The table's name.
+    pub fn name(self) -> &'static str {
         match self {
             Table::Options => "options",
             Table::Maps => "maps",
@@ -63,7 +61,7 @@ impl Table {
     }
 
     /// The columns read, `version` always first.
-    fn columns(self) -> &'static str {
+    pub fn columns(self) -> &'static str {
         match self {
             Table::Options => "version, name, value, updated_at",
             Table::Maps => "version, scope, owner_id, within_id, updated_at",
@@ -79,16 +77,21 @@ impl Table {
             Table::Ownership => "ownership",
         }
     }
+
+    /// How many columns [`Table::columns`] lists.
+    pub fn width(self) -> usize {
+        self.columns().split(',').count()
+    }
 }
 
-/// One row, not yet decoded: its version and its other columns as SQLite
-/// holds them (reading a column as a raw SQLite value cannot fail).
+/// One row, not yet decoded: its version and its other columns as the
+/// backend holds them (reading a column as a [`Cell`] cannot fail).
 #[derive(Debug)]
 pub struct Row {
     /// The version of the row's latest write (an integer: the query sees to it).
     pub version: i64,
     table: Table,
-    columns: Vec<Sql>,
+    columns: Vec<Cell>,
 }
 
 /// A change, decoded.
@@ -145,47 +148,38 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Every row of every kind in `window`, in version order. With
-/// [`Window::After`] each kind contributes at most `limit` rows, so the
-/// first `limit` rows of the answer are the first `limit` of all kinds.
-pub fn rows(conn: &Connection, window: Window) -> ApiResult<Vec<Row>> {
-    let mut out = Vec::new();
-    for table in [Table::Options, Table::Maps, Table::Ownership] {
-        let (condition, bound, limit) = window.condition();
-        let sql = format!(
-            "SELECT {} FROM {} WHERE typeof(version) = 'integer' AND {condition} ORDER BY version LIMIT ?2",
-            table.columns(),
-            table.name()
-        );
-        let width = table.columns().split(',').count();
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![bound, limit], |r| {
-            let version: i64 = r.get(0)?;
-            let columns = (1..width).map(|i| r.get::<_, Sql>(i)).collect::<Result<Vec<_>, _>>()?;
-            Ok(Row { version, table, columns })
-        })?;
-        for row in rows {
-            out.push(row?);
+impl Row {
+    /// A row of `table` at `version` with the columns after `version` of
+    /// [`Table::columns`], in that order.
+    pub fn new(table: Table, version: i64, columns: Vec<Cell>) -> Self {
+        Self { version, table, columns }
+    }
+
+    /// The map a row of `maps` names, when it names one this origin knows:
+    /// what a backend reads the values of before [`Row::decode`].
+    pub fn map_scope(&self) -> Option<Scope> {
+        if self.table != Table::Maps {
+            return None;
+        }
+        match (self.column(0), self.column(1), self.column(2)) {
+            (Cell::Text(tag), Cell::Integer(owner), Cell::Integer(within)) => Scope::from_parts(tag, *owner, *within),
+            _ => None,
         }
     }
-    out.sort_by_key(|row| row.version);
-    Ok(out)
-}
 
-impl Row {
     /// The change this row records, or why it cannot be read. Only a
-    /// database failure is an error (a map's values are read here).
-    pub fn decode(&self, conn: &Connection) -> ApiResult<Result<Change, Skipped>> {
+    /// database failure is an error (a map's values are read through `values`).
+    pub fn decode(&self, values: &mut MapValues<'_>) -> ApiResult<Result<Change, Skipped>> {
         let decoded = match self.table {
             Table::Options => self.option(),
-            Table::Maps => self.map(conn)?,
+            Table::Maps => self.map(values)?,
             Table::Ownership => self.ownership(),
         };
         Ok(decoded.map_err(|reason| Skipped { kind: self.table.kind(), version: self.version, reason }))
     }
 
-    fn column(&self, i: usize) -> &Sql {
-        self.columns.get(i).unwrap_or(&Sql::Null)
+    fn column(&self, i: usize) -> &Cell {
+        self.columns.get(i).unwrap_or(&Cell::Null)
     }
 
     fn option(&self) -> Result<Change, String> {
@@ -193,8 +187,8 @@ impl Row {
         let updated_at = integer(self.column(2), &format!("option '{name}': updated_at"))?;
         let version = self.version;
         match self.column(1) {
-            Sql::Null => Ok(Change::OptionDeleted { name, version, updated_at }),
-            Sql::Text(stored) => match decode_value(stored) {
+            Cell::Null => Ok(Change::OptionDeleted { name, version, updated_at }),
+            Cell::Text(stored) => match decode_value(stored) {
                 Ok(Value::Null) => Err(format!("option '{name}': the stored value is null")),
                 Ok(value) => Ok(Change::Option(OptionRecord { name, value, version, updated_at })),
                 Err(_) => Err(format!("option '{name}': the stored value is not valid JSON")),
@@ -203,7 +197,7 @@ impl Row {
         }
     }
 
-    fn map(&self, conn: &Connection) -> ApiResult<Result<Change, String>> {
+    fn map(&self, values: &mut MapValues<'_>) -> ApiResult<Result<Change, String>> {
         let parts = (|| {
             let tag = text(self.column(0), "map scope")?;
             let owner = integer(self.column(1), "map owner id")?;
@@ -215,7 +209,7 @@ impl Row {
             Ok(parts) => parts,
             Err(reason) => return Ok(Err(reason)),
         };
-        Ok(maps::read_values(conn, scope)?
+        Ok(values(scope)?
             .map(|values| Change::Map { scope, values, version: self.version, updated_at })
             .map_err(|reason| format!("map {}: {reason}", describe(scope))))
     }
@@ -226,8 +220,8 @@ impl Row {
         let updated_at = integer(self.column(5), &what("updated_at"))?;
         let version = self.version;
         let raw = match self.column(1) {
-            Sql::Null => return Ok(Change::OwnershipDeleted { project, version, updated_at }),
-            Sql::Text(raw) => raw.clone(),
+            Cell::Null => return Ok(Change::OwnershipDeleted { project, version, updated_at }),
+            Cell::Text(raw) => raw.clone(),
             _ => return Err(what("raw is not text")),
         };
         let record = Ownership {
@@ -300,24 +294,24 @@ fn describe(scope: Scope) -> String {
     Value::Object(scope.describe()).to_string()
 }
 
-fn text(value: &Sql, what: &str) -> Result<String, String> {
+fn text(value: &Cell, what: &str) -> Result<String, String> {
     match value {
-        Sql::Text(text) => Ok(text.clone()),
+        Cell::Text(text) => Ok(text.clone()),
         _ => Err(format!("{what} is not text")),
     }
 }
 
-fn integer(value: &Sql, what: &str) -> Result<i64, String> {
+fn integer(value: &Cell, what: &str) -> Result<i64, String> {
     match value {
-        Sql::Integer(n) => Ok(*n),
+        Cell::Integer(n) => Ok(*n),
         _ => Err(format!("{what} is not an integer")),
     }
 }
 
-fn flag(value: &Sql, what: &str) -> Result<bool, String> {
+fn flag(value: &Cell, what: &str) -> Result<bool, String> {
     match value {
-        Sql::Integer(0) => Ok(false),
-        Sql::Integer(1) => Ok(true),
-        _ => Err(format!("{what} is not 0 or 1")),
+        Cell::Integer(0) | Cell::Bool(false) => Ok(false),
+        Cell::Integer(1) | Cell::Bool(true) => Ok(true),
+        _ => Err(format!("{what} is not a boolean (0 or 1)")),
     }
 }

@@ -6,15 +6,15 @@
 //! - `GET /options?updated_since=S`: the older feed, by wall-clock second,
 //!   unpaginated, kept for older callers.
 //!
-//! Both read the same rows (`changed`), and both skip and report a row
-//! they cannot read rather than fail.
+//! Both are built here from the rows a backend read (`changed`), the same
+//! way for every backend, and both skip and report a row they cannot read
+//! rather than fail.
 
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::changed::{self, ownership_fields, Change, Skipped, Window};
-use super::OptionRecord;
+use super::changed::{ownership_fields, Change, MapValues, Row, Skipped};
+use super::model::OptionRecord;
 use crate::error::ApiResult;
 
 /// Rows `GET /changes` answers when the caller gives no `limit`.
@@ -37,26 +37,34 @@ pub struct Page {
     pub more: bool,
 }
 
-/// The changes after version `after`, at most `limit` rows (1..=`MAX_LIMIT`).
-///
-/// Paging by version never skips a committed change: every write takes the
-/// next version inside an `IMMEDIATE` transaction, and SQLite has one
-/// writer at a time (here also one connection behind a mutex), so when a
-/// version is visible every lower version is either visible too or was
-/// rolled back and never used. The page is read inside one transaction, a
-/// single snapshot. A thing written again after a page was read moves to a
-/// higher version and so appears on a later page: a caller that pages to
-/// the end has seen the latest state of everything.
-pub fn after(conn: &mut Connection, after: i64, limit: i64) -> ApiResult<Page> {
-    let tx = conn.transaction()?;
-    let mut rows = changed::rows(&tx, Window::After { after, limit: limit.saturating_add(1) })?;
+/// Keeps the first `limit` of `rows` (every kind's rows above a version,
+/// at most `limit + 1` of each kind), in version order; answers them and
+/// whether rows above the last kept one exist. A backend reads the map
+/// values of the kept rows only.
+pub fn cut(mut rows: Vec<Row>, limit: i64) -> (Vec<Row>, bool) {
+    rows.sort_by_key(|row| row.version);
     let keep = usize::try_from(limit).unwrap_or(0);
     let more = rows.len() > keep;
     rows.truncate(keep);
+    (rows, more)
+}
+
+/// The page of `GET /changes?after=…` from the rows [`cut`] kept, read in
+/// one snapshot of the database; `values` reads a map's values in that
+/// same snapshot.
+///
+/// Paging by version never skips a committed change as long as every
+/// backend keeps one promise: when a version is visible, every lower
+/// version is visible too or was rolled back and never used. Both do so
+/// by taking versions one writer at a time (see `sqlite` and `postgres`).
+/// A thing written again after a page was read moves to a higher version
+/// and so appears on a later page: a caller that pages to the end has seen
+/// the latest state of everything.
+pub fn page(rows: Vec<Row>, after: i64, more: bool, values: &mut MapValues<'_>) -> ApiResult<Page> {
     let next = rows.last().map_or(after, |row| row.version);
     let mut page = Page { changes: Vec::with_capacity(rows.len()), skipped: Vec::new(), next, more };
     for row in rows {
-        match row.decode(&tx)? {
+        match row.decode(values)? {
             Ok(change) => page.changes.push(change.to_json()),
             Err(skipped) => page.skipped.push(skipped),
         }
@@ -94,9 +102,10 @@ pub struct Changes {
     pub skipped: Vec<Skipped>,
 }
 
-/// Collects the older feed for `updated_at >= since`.
-pub fn since(conn: &mut Connection, since: i64) -> ApiResult<Changes> {
-    let tx = conn.transaction()?;
+/// The older feed from every row with `updated_at >= since` (any order),
+/// read in one snapshot; `values` reads a map's values in that snapshot.
+pub fn since(mut rows: Vec<Row>, values: &mut MapValues<'_>) -> ApiResult<Changes> {
+    rows.sort_by_key(|row| row.version);
     let mut changes = Changes {
         options: Vec::new(),
         deleted: Vec::new(),
@@ -105,8 +114,8 @@ pub fn since(conn: &mut Connection, since: i64) -> ApiResult<Changes> {
         ownership_deleted: Vec::new(),
         skipped: Vec::new(),
     };
-    for row in changed::rows(&tx, Window::UpdatedSince(since))? {
-        let change = match row.decode(&tx)? {
+    for row in rows {
+        let change = match row.decode(values)? {
             Ok(change) => change,
             Err(skipped) => {
                 changes.skipped.push(skipped);

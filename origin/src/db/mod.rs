@@ -1,166 +1,97 @@
-//! SQLite storage: schema, the global version counter and the connection.
+//! Storage: one trait ([`Storage`]) and two implementations — SQLite (one
+//! file, one process: the default, what `scripts/dev` runs) and PostgreSQL
+//! (several stateless replicas over one database). Routes, validation and
+//! the wire format only ever see the trait.
 //!
-//! One connection behind a mutex, used from blocking threads: the origin is
-//! a reference implementation, and a single writer makes "every write takes
-//! the next version" trivially true. Each write is one `IMMEDIATE`
-//! transaction that bumps the counter and stores the row with it, so the
-//! counter never goes backwards, also across restarts.
+//! Every backend keeps the same promises, which the edge relies on:
+//!
+//! - every write takes the next value of one global `version` counter, so
+//!   versions are unique and strictly increasing across all writes (of any
+//!   replica), deletes included, and never go backwards, across restarts too;
+//! - a refused write (a delete of nothing) takes no version;
+//! - when a version is visible to a reader, every lower version is visible
+//!   too or was rolled back and never used, so the change feed paged by
+//!   version never skips a committed change (each backend says how);
+//! - a delete leaves a tombstone carrying its version; a map keeps a row
+//!   with its latest version even when emptied.
 
 pub mod changed;
 pub mod changes;
-pub mod maps;
-pub mod options;
-pub mod ownership;
+pub mod model;
+pub mod postgres;
+pub mod sqlite;
 
-pub use changes::Changes;
-pub use maps::{MapSnapshot, Scope};
-pub use options::OptionRecord;
-pub use ownership::{Ownership, OwnershipInput};
+pub use changes::{Changes, Page};
+pub use model::{Lookup, MapSnapshot, OptionRecord, Ownership, OwnershipInput, Scope};
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use async_trait::async_trait;
+use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult};
+use crate::config::DbTarget;
+use crate::error::ApiResult;
 
-/// Result of reading one record that may have been deleted.
-#[derive(Debug)]
-pub enum Lookup<T> {
-    /// The record exists.
-    Found(T),
-    /// It was deleted; the tombstone keeps the version of the delete.
-    Deleted { version: i64 },
-    /// It was never written.
-    Absent,
+/// What the routes need from a database. Every method is one unit of work
+/// (one transaction where it writes); errors are [`crate::error::ApiError`]s
+/// already: 503 `unavailable` when the database cannot be reached (the
+/// edge then serves stale), 500 `internal` for a fault of the origin.
+#[async_trait]
+pub trait Storage: Send + Sync {
+    /// Reads one option.
+    async fn option(&self, name: String) -> ApiResult<Lookup<OptionRecord>>;
+
+    /// Stores `value` under `name` with the next version.
+    async fn put_option(&self, name: String, value: Value) -> ApiResult<OptionRecord>;
+
+    /// Deletes `name`, leaving a tombstone. Answers the delete's version,
+    /// or the lookup that shows why nothing was deleted (then no version
+    /// was taken).
+    async fn delete_option(&self, name: String) -> ApiResult<Result<i64, Lookup<OptionRecord>>>;
+
+    /// Reads a whole map (version 0 when never written).
+    async fn map(&self, scope: Scope) -> ApiResult<MapSnapshot>;
+
+    /// Stores `key = value` in the map; answers the map after the write.
+    async fn put_map_key(&self, scope: Scope, key: String, value: Value) -> ApiResult<MapSnapshot>;
+
+    /// Removes `key` from the map; `None` (and no version taken) when the
+    /// key was not there.
+    async fn delete_map_key(&self, scope: Scope, key: String) -> ApiResult<Option<MapSnapshot>>;
+
+    /// Reads a project's ownership record.
+    async fn ownership(&self, project: i64) -> ApiResult<Lookup<Ownership>>;
+
+    /// Replaces a project's ownership record.
+    async fn put_ownership(&self, project: i64, input: OwnershipInput) -> ApiResult<Ownership>;
+
+    /// Deletes a project's record, leaving a tombstone; like
+    /// [`Storage::delete_option`].
+    async fn delete_ownership(&self, project: i64) -> ApiResult<Result<i64, Lookup<Ownership>>>;
+
+    /// `GET /changes`: the changes after version `after`, at most `limit`
+    /// rows (1..=`changes::MAX_LIMIT`), read in one snapshot.
+    async fn changes_after(&self, after: i64, limit: i64) -> ApiResult<Page>;
+
+    /// `GET /options?updated_since=`: the older feed, read in one snapshot.
+    async fn changes_since(&self, since: i64) -> ApiResult<Changes>;
+
+    /// Whether the database answers now (for `/healthz` and `/readyz`).
+    async fn ping(&self) -> ApiResult<()>;
+
+    /// `sqlite` or `postgres`, for `/healthz`.
+    fn kind(&self) -> &'static str;
 }
 
-impl<T> Lookup<T> {
-    /// The tombstone version, if the record was deleted.
-    pub fn tombstone(&self) -> Option<i64> {
-        match self {
-            Lookup::Deleted { version } => Some(*version),
-            _ => None,
-        }
+/// The database every handler shares, cheap to clone.
+pub type Db = Arc<dyn Storage>;
+
+/// Opens the database `target` names: a SQLite file (created if missing)
+/// or a PostgreSQL database (connected, migrated). Errors are messages for
+/// the operator and never contain a password.
+pub async fn open(target: &DbTarget, pool_size: usize) -> Result<Db, String> {
+    match target {
+        DbTarget::Sqlite(path) => Ok(Arc::new(sqlite::SqliteDb::open(path)?)),
+        DbTarget::Postgres(url) => Ok(Arc::new(postgres::PgDb::open(url, pool_size).await?)),
     }
-}
-
-/// Schema, idempotent. `options.value` and `ownership.raw` are NULL for
-/// tombstones; `maps` keeps each map's latest version even when it is empty.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('version', 0);
-
-CREATE TABLE IF NOT EXISTS options (
-    name       TEXT PRIMARY KEY,
-    value      TEXT,
-    version    INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS options_by_updated_at ON options (updated_at);
-
-CREATE TABLE IF NOT EXISTS maps (
-    scope      TEXT NOT NULL,
-    owner_id   INTEGER NOT NULL,
-    within_id  INTEGER NOT NULL,
-    version    INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    PRIMARY KEY (scope, owner_id, within_id)
-);
-CREATE INDEX IF NOT EXISTS maps_by_updated_at ON maps (updated_at);
-
-CREATE TABLE IF NOT EXISTS map_values (
-    scope      TEXT NOT NULL,
-    owner_id   INTEGER NOT NULL,
-    within_id  INTEGER NOT NULL,
-    key        TEXT NOT NULL,
-    value      TEXT NOT NULL,
-    version    INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    PRIMARY KEY (scope, owner_id, within_id, key)
-);
-
-CREATE TABLE IF NOT EXISTS ownership (
-    project_id      INTEGER PRIMARY KEY,
-    raw             TEXT,
-    fallthrough     INTEGER NOT NULL,
-    auto_assignment INTEGER NOT NULL,
-    is_active       INTEGER NOT NULL,
-    version         INTEGER NOT NULL,
-    updated_at      INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ownership_by_updated_at ON ownership (updated_at);
-
-PRAGMA user_version = 1;
-";
-
-/// Handle to the database, cheap to clone into every request.
-#[derive(Clone)]
-pub struct Db {
-    conn: Arc<Mutex<Connection>>,
-}
-
-impl Db {
-    /// Opens (creating if needed) the database at `path`, its parent
-    /// directory included, and applies the schema.
-    pub fn open(path: &Path) -> Result<Self, String> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create directory {}: {e}", parent.display()))?;
-        }
-        let conn = Connection::open(path).map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"))
-            .and_then(|()| conn.busy_timeout(std::time::Duration::from_secs(5)))
-            .and_then(|()| conn.execute_batch(SCHEMA))
-            .map_err(|e| format!("cannot initialise database {}: {e}", path.display()))?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
-    }
-
-    /// Runs `f` with the connection on a blocking thread, so SQLite never
-    /// stalls the async runtime.
-    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
-    {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A poisoned lock only means another request panicked mid-way;
-            // SQLite's transaction rolled back, so the connection is sound.
-            let mut guard = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
-    }
-}
-
-/// Starts a write: an `IMMEDIATE` transaction (so the counter cannot race)
-/// plus the next version and the current time to stamp the write with.
-pub(crate) fn begin_write(conn: &mut Connection) -> ApiResult<(Transaction<'_>, i64, i64)> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: i64 =
-        tx.query_row("UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value", [], |row| row.get(0))?;
-    Ok((tx, version, now()))
-}
-
-/// Unix seconds. A clock before 1970 reads as 0 rather than failing a write.
-pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
-}
-
-/// Decodes a JSON value stored by this origin. A failure means the file was
-/// edited by hand or corrupted: a fault of the origin, not of the caller.
-pub(crate) fn decode_value(text: &str) -> ApiResult<serde_json::Value> {
-    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("stored value is not valid JSON: {e}")))
-}
-
-/// Encodes a value for storage.
-pub(crate) fn encode_value(value: &serde_json::Value) -> ApiResult<String> {
-    serde_json::to_string(value).map_err(|e| ApiError::internal(format!("cannot encode value: {e}")))
 }

@@ -3,7 +3,7 @@
 use axum::extract::{RawQuery, State};
 use axum::Json;
 
-use crate::db::changes::{self, Page, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::db::changes::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::error::ApiResult;
 use crate::input;
 use crate::server::AppState;
@@ -13,5 +13,5 @@ use crate::server::AppState;
 /// (default 100, at most 1000), as `{changes, skipped, next, more}`.
 pub async fn list(State(st): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<Json<Page>> {
     let (after, limit) = input::changes_window(query.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
-    Ok(Json(st.db.run(move |c| changes::after(c, after, limit)).await?))
+    Ok(Json(st.db.changes_after(after, limit).await?))
 }

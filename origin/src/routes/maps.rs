@@ -6,28 +6,24 @@
 use axum::extract::{RawQuery, State};
 use axum::Json;
 
-use crate::db::{self, MapSnapshot, Scope};
+use crate::db::{MapSnapshot, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{self, Body, PathParams};
 use crate::server::AppState;
 
 async fn read(st: AppState, scope: Scope) -> ApiResult<Json<MapSnapshot>> {
-    Ok(Json(st.db.run(move |c| db::maps::get(c, scope)).await?))
+    Ok(Json(st.db.map(scope).await?))
 }
 
 async fn write(st: AppState, scope: Scope, params: PathParams, body: Body) -> ApiResult<Json<MapSnapshot>> {
     let key = input::name("key", params.get("key")?)?;
     let value = input::value_body(body)?;
-    Ok(Json(st.db.run(move |c| db::maps::put(c, scope, &key, &value)).await?))
+    Ok(Json(st.db.put_map_key(scope, key, value).await?))
 }
 
 async fn remove(st: AppState, scope: Scope, params: PathParams) -> ApiResult<Json<MapSnapshot>> {
     let key = input::name("key", params.get("key")?)?;
-    st.db
-        .run(move |c| db::maps::delete(c, scope, &key))
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("key not found in this map"))
+    st.db.delete_map_key(scope, key).await?.map(Json).ok_or_else(|| ApiError::not_found("key not found in this map"))
 }
 
 fn organization(params: &PathParams) -> ApiResult<Scope> {

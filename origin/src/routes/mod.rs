@@ -8,14 +8,16 @@ mod ownership;
 mod stats;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::auth::require_token;
+use crate::error::{ApiError, ApiResult};
 use crate::limit::{reject_declared_oversize, BODY_LIMIT};
 use crate::server::AppState;
 
@@ -26,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     let stats = Arc::clone(&state.stats);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/changes", get(changes::list))
         .route("/options", get(options::list))
         .route("/options/", get(fallback::empty_name).put(fallback::empty_name).delete(fallback::empty_name))
@@ -51,7 +54,30 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `GET /healthz`: liveness, no token needed.
-async fn healthz() -> Json<Value> {
-    Json(json!({ "ok": true }))
+/// How long `/healthz` and `/readyz` wait for the database to answer.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether the database answers within [`PING_TIMEOUT`].
+async fn database_reachable(st: &AppState) -> bool {
+    matches!(tokio::time::timeout(PING_TIMEOUT, st.db.ping()).await, Ok(Ok(())))
+}
+
+/// `GET /healthz`: liveness, no token needed. Always 200 while the process
+/// serves (so an orchestrator does not restart a replica that only waits
+/// for its database), saying whether the database answers:
+/// `{"ok": true, "database": "reachable"|"unreachable", "backend": "sqlite"|"postgres"}`.
+async fn healthz(State(st): State<AppState>) -> Json<Value> {
+    let database = if database_reachable(&st).await { "reachable" } else { "unreachable" };
+    Json(json!({ "ok": true, "database": database, "backend": st.db.kind() }))
+}
+
+/// `GET /readyz`: readiness, no token needed: 200 `{"ok": true}` when the
+/// database answers, else 503 `unavailable`, so a load balancer sends
+/// traffic only to replicas that can serve it.
+async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Value>> {
+    if database_reachable(&st).await {
+        Ok(Json(json!({ "ok": true })))
+    } else {
+        Err(ApiError::unavailable("the database does not answer"))
+    }
 }

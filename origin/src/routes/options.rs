@@ -4,7 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::db::{self, Changes, Lookup, OptionRecord};
+use crate::db::{Changes, Lookup, OptionRecord};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{self, Body, PathParams};
 use crate::server::AppState;
@@ -21,7 +21,7 @@ fn not_found(lookup: &Lookup<OptionRecord>) -> ApiError {
 /// version when it was deleted.
 pub async fn get(State(st): State<AppState>, params: PathParams) -> ApiResult<Json<OptionRecord>> {
     let name = input::name("option name", params.get("name")?)?;
-    match st.db.run(move |c| db::options::get(c, &name)).await? {
+    match st.db.option(name).await? {
         Lookup::Found(record) => Ok(Json(record)),
         other => Err(not_found(&other)),
     }
@@ -31,13 +31,13 @@ pub async fn get(State(st): State<AppState>, params: PathParams) -> ApiResult<Js
 pub async fn put(State(st): State<AppState>, params: PathParams, body: Body) -> ApiResult<Json<OptionRecord>> {
     let name = input::name("option name", params.get("name")?)?;
     let value = input::value_body(body)?;
-    Ok(Json(st.db.run(move |c| db::options::put(c, &name, value)).await?))
+    Ok(Json(st.db.put_option(name, value).await?))
 }
 
 /// `DELETE /options/{name}`: `{"version": N}` of the delete, or 404.
 pub async fn delete(State(st): State<AppState>, params: PathParams) -> ApiResult<Json<Value>> {
     let name = input::name("option name", params.get("name")?)?;
-    match st.db.run(move |c| db::options::delete(c, &name)).await? {
+    match st.db.delete_option(name).await? {
         Ok(version) => Ok(Json(json!({ "version": version }))),
         Err(lookup) => Err(not_found(&lookup)),
     }
@@ -48,5 +48,5 @@ pub async fn delete(State(st): State<AppState>, params: PathParams) -> ApiResult
 /// `GET /changes` pages by version).
 pub async fn list(State(st): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<Json<Changes>> {
     let since = input::updated_since(query.as_deref())?;
-    Ok(Json(st.db.run(move |c| db::changes::since(c, since)).await?))
+    Ok(Json(st.db.changes_since(since).await?))
 }

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::db::{self, Lookup, Ownership};
+use crate::db::{Lookup, Ownership};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{self, Body, PathParams};
 use crate::server::AppState;
@@ -25,7 +25,7 @@ fn not_found(lookup: &Lookup<Ownership>) -> ApiError {
 /// — the answer the edge caches negatively for most projects.
 pub async fn get(State(st): State<AppState>, p: PathParams) -> ApiResult<Json<Ownership>> {
     let project = project(&p)?;
-    match st.db.run(move |c| db::ownership::get(c, project)).await? {
+    match st.db.ownership(project).await? {
         Lookup::Found(record) => Ok(Json(record)),
         other => Err(not_found(&other)),
     }
@@ -36,13 +36,13 @@ pub async fn get(State(st): State<AppState>, p: PathParams) -> ApiResult<Json<Ow
 pub async fn put(State(st): State<AppState>, p: PathParams, body: Body) -> ApiResult<Json<Ownership>> {
     let project = project(&p)?;
     let input = input::ownership_body(body)?;
-    Ok(Json(st.db.run(move |c| db::ownership::put(c, project, input)).await?))
+    Ok(Json(st.db.put_ownership(project, input).await?))
 }
 
 /// `DELETE`: `{"version": N}` of the delete, or 404.
 pub async fn delete(State(st): State<AppState>, p: PathParams) -> ApiResult<Json<Value>> {
     let project = project(&p)?;
-    match st.db.run(move |c| db::ownership::delete(c, project)).await? {
+    match st.db.delete_ownership(project).await? {
         Ok(version) => Ok(Json(json!({ "version": version }))),
         Err(lookup) => Err(not_found(&lookup)),
     }

@@ -1,12 +1,22 @@
 //! Test harness: starts the real `edge-options-origin` binary on port 0
 //! with a temporary database and drives it over real HTTP.
+//!
+//! Every test that does not depend on the backend runs on both: written as
+//! `fn name(backend: Backend)` and listed in [`on_both_backends!`], it
+//! becomes the tests `name::sqlite` and `name::postgres`. SQLite gets a
+//! file in the test's temporary folder; PostgreSQL a new database on one
+//! throwaway server per test binary ([`postgres::PgServer`], started on
+//! first use, stopped when the binary exits).
 #![allow(dead_code)] // each test crate uses a different part of the harness
 
+pub mod postgres;
+
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -18,9 +28,106 @@ pub const TOKEN: &str = "test-origin-token";
 /// Path of the binary under test, built by cargo for integration tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_edge-options-origin");
 
+/// Which database an origin runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the test's folder.
+    Sqlite,
+    /// A fresh database on the test binary's PostgreSQL server.
+    Postgres,
+}
+
+/// Turns each `fn name(backend: Backend)` into two tests, `name::sqlite`
+/// and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                super::$name($crate::common::Backend::Postgres)
+            }
+        }
+    )+};
+}
+
+/// The test binary's PostgreSQL server, started on first use.
+pub fn pg() -> &'static postgres::PgServer {
+    static SERVER: OnceLock<postgres::PgServer> = OnceLock::new();
+    SERVER.get_or_init(postgres::PgServer::start)
+}
+
+/// Where an origin keeps its data: what `--db` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbRef {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A database on [`pg`], by name.
+    Postgres(String),
+}
+
+impl DbRef {
+    /// A new, empty database of `backend` (a file in `dir` for SQLite).
+    pub fn fresh(backend: Backend, dir: &TempDir) -> DbRef {
+        match backend {
+            Backend::Sqlite => DbRef::Sqlite(dir.path().join(format!("origin-{}.sqlite3", unique()))),
+            Backend::Postgres => DbRef::Postgres(pg().create_database()),
+        }
+    }
+
+    /// The `--db` argument.
+    pub fn arg(&self) -> OsString {
+        match self {
+            DbRef::Sqlite(path) => path.clone().into_os_string(),
+            DbRef::Postgres(name) => pg().url(name).into(),
+        }
+    }
+
+    /// Runs SQL statements on the database behind the origin's back (to
+    /// corrupt rows, to look at what is stored); answers the output of the
+    /// last statement, one row a line, columns separated by `|`.
+    pub fn sql(&self, sql: &str) -> String {
+        match self {
+            DbRef::Sqlite(path) => {
+                let db = rusqlite::Connection::open(path).expect("open the origin's database");
+                db.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+                let statements: Vec<&str> = sql.split(';').map(str::trim).filter(|s| !s.is_empty()).collect();
+                let mut out = String::new();
+                for statement in statements {
+                    let mut stmt = db.prepare(statement).expect("prepare");
+                    let width = stmt.column_count();
+                    let mut rows = stmt.query([]).expect("query");
+                    out.clear();
+                    while let Some(row) = rows.next().expect("row") {
+                        let cells: Vec<String> = (0..width)
+                            .map(|i| match row.get_ref(i).expect("cell") {
+                                rusqlite::types::ValueRef::Null => String::new(),
+                                rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                                rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                                rusqlite::types::ValueRef::Blob(b) => format!("{b:?}"),
+                            })
+                            .collect();
+                        out.push_str(&cells.join("|"));
+                        out.push('\n');
+                    }
+                }
+                out.trim().to_string()
+            }
+            DbRef::Postgres(name) => pg().psql(name, sql),
+        }
+    }
+}
+
 /// A running origin; killed when dropped.
 pub struct Origin {
     child: Child,
+    /// The database it was started on.
+    pub db: Option<DbRef>,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// The first stdout line, verbatim.
@@ -70,16 +177,29 @@ pub fn tempdir() -> TempDir {
 }
 
 impl Origin {
-    /// Starts an origin on a fresh database inside `dir`.
+    /// Starts an origin on a fresh SQLite file inside `dir`.
     pub fn start(dir: &TempDir) -> Self {
-        Self::start_on(&dir.path().join("origin.sqlite3"), dir.path())
+        Self::on(Backend::Sqlite, dir)
     }
 
-    /// Starts an origin on `db`, logging into `log_dir`.
-    pub fn start_on(db: &Path, log_dir: &Path) -> Self {
+    /// Starts an origin on a fresh database of `backend`, logging into `dir`.
+    pub fn on(backend: Backend, dir: &TempDir) -> Self {
+        Self::start_on(&DbRef::fresh(backend, dir), dir.path())
+    }
+
+    /// Starts an origin on `db` (again, or a second one on the same
+    /// database), logging into `log_dir`.
+    pub fn start_on(db: &DbRef, log_dir: &Path) -> Self {
         let mut cmd = Command::new(BIN);
-        cmd.args(["--listen", "127.0.0.1:0", "--token", TOKEN, "--db"]).arg(db);
-        Self::spawn(cmd, log_dir)
+        cmd.args(["--listen", "127.0.0.1:0", "--token", TOKEN, "--db"]).arg(db.arg());
+        let mut origin = Self::spawn(cmd, log_dir);
+        origin.db = Some(db.clone());
+        origin
+    }
+
+    /// Runs SQL on this origin's database behind its back (see [`DbRef::sql`]).
+    pub fn sql(&self, sql: &str) -> String {
+        self.db.as_ref().expect("an origin started on a known database").sql(sql)
     }
 
     /// Starts `cmd` (the binary with its arguments) and waits for its
@@ -109,7 +229,7 @@ impl Origin {
             .unwrap_or_else(|| panic!("unexpected banner {banner:?}"))
             .to_string();
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(20)).build();
-        Self { child, base, banner, log, agent }
+        Self { child, db: None, base, banner, log, agent }
     }
 
     /// The bound port.

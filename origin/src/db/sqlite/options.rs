@@ -1,24 +1,11 @@
 //! Global options by name, with tombstones for deletes.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 use serde_json::Value;
 
-use super::{begin_write, decode_value, encode_value, Lookup};
+use super::begin_write;
+use crate::db::model::{decode_value, encode_value, Lookup, OptionRecord};
 use crate::error::ApiResult;
-
-/// A stored option as the contract answers it.
-#[derive(Debug, Serialize)]
-pub struct OptionRecord {
-    /// The option's name.
-    pub name: String,
-    /// Its value; never JSON `null`.
-    pub value: Value,
-    /// Version of the write that stored it.
-    pub version: i64,
-    /// Unix seconds of that write.
-    pub updated_at: i64,
-}
 
 /// Reads one option.
 pub fn get(conn: &Connection, name: &str) -> ApiResult<Lookup<OptionRecord>> {

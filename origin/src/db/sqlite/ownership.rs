@@ -4,40 +4,10 @@
 //! to the edge, so a grammar change never needs an origin migration.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::Serialize;
 
-use super::{begin_write, Lookup};
+use super::begin_write;
+use crate::db::model::{Lookup, Ownership, OwnershipInput};
 use crate::error::ApiResult;
-
-/// What a PUT stores (defaults already applied).
-#[derive(Debug)]
-pub struct OwnershipInput {
-    /// Rules text, one rule a line.
-    pub raw: String,
-    /// Whether unmatched events fall through to "everyone".
-    pub fallthrough: bool,
-    /// Whether matched owners are auto-assigned.
-    pub auto_assignment: bool,
-    /// Whether the rules apply at all.
-    pub is_active: bool,
-}
-
-/// A stored ownership record as the contract answers it.
-#[derive(Debug, Serialize)]
-pub struct Ownership {
-    /// Rules text, one rule a line.
-    pub raw: String,
-    /// Whether unmatched events fall through to "everyone".
-    pub fallthrough: bool,
-    /// Whether matched owners are auto-assigned.
-    pub auto_assignment: bool,
-    /// Whether the rules apply at all.
-    pub is_active: bool,
-    /// Version of the write that stored it.
-    pub version: i64,
-    /// Unix seconds of that write.
-    pub updated_at: i64,
-}
 
 const COLUMNS: &str = "raw, fallthrough, auto_assignment, is_active, version, updated_at";
 
@@ -81,14 +51,7 @@ pub fn put(conn: &mut Connection, project: i64, input: OwnershipInput) -> ApiRes
         params![project, input.raw, input.fallthrough, input.auto_assignment, input.is_active, version, updated_at],
     )?;
     tx.commit()?;
-    Ok(Ownership {
-        raw: input.raw,
-        fallthrough: input.fallthrough,
-        auto_assignment: input.auto_assignment,
-        is_active: input.is_active,
-        version,
-        updated_at,
-    })
+    Ok(Ownership::stored(input, version, updated_at))
 }
 
 /// Deletes a project's record, leaving a tombstone. Returns the delete's

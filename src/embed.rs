@@ -55,11 +55,11 @@ pub use crate::core::source::Source;
 pub use crate::core::stats::StatsSnapshot;
 pub use crate::core::sync::SyncReport;
 
+use crate::core::ports::{Clock, Io};
 use crate::http::isolate::{self, Isolate};
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
 use crate::tiers::origin::OriginClient;
-use crate::tiers::{Clock, Io};
 
 /// The KV binding [`EdgeOptions::from_env`] uses, as in the edge Worker's `wrangler.toml`: `CACHE`.
 pub use crate::http::isolate::KV_BINDING;

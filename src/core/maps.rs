@@ -13,10 +13,10 @@ use super::error::Error;
 use super::key::CacheKey;
 use super::lifecycle::Policy;
 use super::limits;
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
 use super::scope::Scope;
 use super::source::Source;
 use super::tiered::{origin_write_error, read_failure_error, TieredCache};
-use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
 
 /// Longest key accepted in an option map, in bytes (`limits`).
 pub use super::limits::MAX_NAME_BYTES as MAX_KEY_BYTES;

@@ -9,7 +9,7 @@
 //! The map is bounded in entries and approximate bytes; past a bound it drops
 //! the least recently used entries first (a hit or an insert counts as a
 //! use). Writes never move an entry to an older origin version (`insert`
-//! refuses a lower version than it holds).
+//! refuses a lower version than it holds: `version`).
 //!
 //! The same map, with bounds of its own, keeps the parsed ownership rules of
 //! the records seen (`project_ownership::parsed`: as many entries, a quarter
@@ -26,6 +26,7 @@ use std::rc::Rc;
 
 use super::key::CacheKey;
 use super::lifecycle::{Freshness, Millis, Policy};
+use super::version;
 
 /// An estimate of the memory a cached value holds, for the byte bound.
 pub trait Weigh {
@@ -148,7 +149,7 @@ impl<V: Weigh> MemoryCache<V> {
             return false;
         }
         if let Some(old) = self.entries.get(key.as_str()) {
-            if old.value.version() > value.version() {
+            if version::is_older(value.version(), old.value.version()) {
                 return false;
             }
         }

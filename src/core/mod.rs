@@ -1,9 +1,9 @@
 //! The core: everything edge-options decides, with no I/O and no JavaScript.
 //!
 //! Like quinn-proto, the core never touches the network or the clock: time is
-//! passed in, and the tiers it reads and writes are traits (`crate::tiers`)
-//! that the Worker implements over KV and `fetch`, and the tests implement
-//! with fakes that fail on command. It compiles and is tested natively.
+//! passed in, and the tiers it reads and writes are traits it owns (`ports`)
+//! that the Worker implements over KV and `fetch` (the `tiers` adapters), and
+//! the tests implement with fakes that fail on command. It compiles and is tested natively.
 //! docs/design.md opens with the map of every module and the rule it owns.
 //!
 //! | module | holds |
@@ -27,12 +27,18 @@
 //! | `service` | one isolate's state, built from settings; refreshes and sync |
 //! | `source`, `stats`, `error` | what answered, counters, error codes |
 
+pub mod bounded;
+pub mod coalesce;
 pub mod config;
 pub mod envelope;
 pub mod error;
 pub mod flags;
-pub mod inflight;
+/// Who leads a fetch: `coalesce`, at its old path.
+pub mod inflight {
+    pub use super::coalesce::{InFlight, Lead, Role};
+}
 pub mod key;
+pub mod kv_writes;
 pub mod last_event;
 pub mod lifecycle;
 pub mod limits;
@@ -40,6 +46,7 @@ pub mod maps;
 pub mod memory;
 pub mod options;
 pub mod ownership;
+pub mod ports;
 pub mod project_ownership;
 pub mod race;
 pub mod registry;
@@ -53,3 +60,4 @@ pub mod sync;
 pub mod throttle;
 pub mod tiered;
 pub mod value_type;
+pub mod version;

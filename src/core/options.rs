@@ -28,7 +28,7 @@ use super::tiered::{read_failure_error, TieredCache};
 
 #[cfg(test)]
 mod tests;
-use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
 
 /// The answer to an option read.
 #[derive(Debug, Clone, PartialEq)]

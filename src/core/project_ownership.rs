@@ -30,10 +30,10 @@ use super::lifecycle::Policy;
 use super::limits;
 use super::memory::Limits;
 use super::ownership::{evaluate, event_from_json, parse_rules, schema, Evaluation};
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
 use super::scope::Id;
 use super::source::Source;
 use super::tiered::{read_failure_error, TieredCache};
-use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
 
 /// What a caller may write: the rules text and three flags.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]

@@ -13,6 +13,7 @@ use super::last_event::LastEvents;
 use super::lifecycle::Millis;
 use super::maps::OptionMaps;
 use super::options::Options;
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
 use super::project_ownership::{parse_limits, ProjectOwnership};
 use super::registry::{parse_legacy_prefixes, Registry};
 use super::scope::{Id, Scope};
@@ -20,7 +21,6 @@ use super::settings::Settings;
 use super::stats::StatsSnapshot;
 use super::sync::{self, KindPolicies, SyncLimits, SyncReport};
 use super::tiered::TieredCache;
-use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
 
 /// The state of one isolate.
 pub struct Service {
@@ -140,7 +140,7 @@ mod tests {
 
     use super::*;
     use crate::core::key::CacheKey;
-    use crate::tiers::fake::FakeTiers;
+    use crate::core::ports::fake::FakeTiers;
 
     fn settings(vars: &[(&str, &str)]) -> Settings {
         Settings::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()))

@@ -47,8 +47,8 @@ use self::kv::JsKv;
 use self::origin::{JsOrigin, OriginConfig};
 use self::types::*;
 use crate::core::error::Error;
+use crate::core::ports::{Clock, Io};
 use crate::core::service::{Refresh, Service};
-use crate::tiers::{Clock, Io};
 
 /// Everything one store keeps: the core's state and the JS I/O it was built with.
 struct Inner {

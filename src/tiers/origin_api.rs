@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::origin_wire::{self, encode_segment};
-use super::{ChangePage, DurableStore, TierError};
+use crate::core::ports::{ChangePage, DurableStore, TierError};
 use crate::core::scope::{Id, Scope};
 use crate::core::slot::Versioned;
 

@@ -7,7 +7,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::TierError;
+use crate::core::ports::TierError;
+pub use crate::core::ports::{Change, ChangePage, Changed};
 use crate::core::scope::{Id, Scope, MAX_ID};
 use crate::core::slot::Versioned;
 
@@ -71,42 +72,6 @@ struct MapChange {
 #[derive(Deserialize)]
 struct ProjectOnly {
     project: u64,
-}
-
-/// What one change is about: the thing whose cache entry it replaces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Changed {
-    /// A global option, by name.
-    Option(String),
-    /// An option map.
-    Map(Scope),
-    /// A project's ownership record.
-    Ownership(Id),
-}
-
-/// One change of the feed: a thing and its latest state (present or
-/// absent) at its version.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Change {
-    /// What changed.
-    pub thing: Changed,
-    /// Its state and version.
-    pub entry: Versioned,
-}
-
-/// One page of the origin's change feed (`GET /changes`): what the sync
-/// job re-writes into KV.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ChangePage {
-    /// The changes the edge can read, in version order.
-    pub changes: Vec<Change>,
-    /// Rows the origin reported it could not read (`skipped`) plus entries
-    /// of `changes` that break the contract: left out, counted.
-    pub unreadable: usize,
-    /// The version to ask after next (never below the one asked after).
-    pub next: u64,
-    /// Whether the origin holds changes after `next` already.
-    pub more: bool,
 }
 
 /// Parses the answer to `GET /options/{name}`: 200 a record, 404 absent.

@@ -4,7 +4,7 @@ use futures::executor::block_on;
 use serde_json::json;
 
 use super::*;
-use crate::tiers::fake::{FakeTiers, Mode};
+use crate::core::ports::fake::{FakeTiers, Mode};
 
 struct World {
     maps: OptionMaps,

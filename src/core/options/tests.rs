@@ -9,9 +9,9 @@ use super::*;
 use crate::core::config::ConfigValues;
 use crate::core::lifecycle::Policy;
 use crate::core::memory::Limits;
+use crate::core::ports::fake::{FakeTiers, Mode};
+use crate::core::ports::Clock;
 use crate::core::slot::Versioned;
-use crate::tiers::fake::{FakeTiers, Mode};
-use crate::tiers::Clock;
 
 const REGISTRY: &str = r#"{
   "defaults": {"ttl": 10, "grace": 60},

@@ -5,9 +5,9 @@ use serde_json::json;
 
 use super::*;
 use crate::core::ownership::{Owner, Owners};
+use crate::core::ports::fake::{FakeTiers, Mode};
+use crate::core::ports::Clock;
 use crate::core::slot::Versioned;
-use crate::tiers::fake::{FakeTiers, Mode};
-use crate::tiers::Clock;
 
 struct World {
     ownership: ProjectOwnership,

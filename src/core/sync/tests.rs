@@ -7,10 +7,10 @@ use serde_json::json;
 
 use super::*;
 use crate::core::config::ConfigValues;
+use crate::core::ports::fake::{FakeTiers, Mode};
 use crate::core::registry::Registry;
 use crate::core::scope::Scope;
 use crate::core::slot::Versioned;
-use crate::tiers::fake::{FakeTiers, Mode};
 
 const REGISTRY: &str = r#"{
   "defaults": {"ttl": 10, "grace": 60},
@@ -304,16 +304,16 @@ fn kv_failing_to_read_a_page_stops_the_run_where_it_was() {
     let w = World::new();
     w.options_at_origin(3);
     let failing_bulk = FailingBulk(&w.kv);
-    let io = crate::tiers::Io { kv: &failing_bulk, origin: &w.origin, clock: &w.clock };
+    let io = crate::core::ports::Io { kv: &failing_bulk, origin: &w.origin, clock: &w.clock };
     let report = block_on(sync(&w.options, &w.kinds, &w.cache, &io, SyncLimits::default())).expect("a run");
     assert_eq!((report.synced, report.cursor, report.more, w.kv.puts.get()), (0, 0, true, 0));
     assert!(report.problems.iter().any(|p| p.contains("KV could not be read")), "{:?}", report.problems);
 }
 
 /// A KV whose single reads answer and whose bulk reads fail.
-struct FailingBulk<'a>(&'a crate::tiers::fake::FakeKv);
+struct FailingBulk<'a>(&'a crate::core::ports::fake::FakeKv);
 
-impl crate::tiers::NetworkCache for FailingBulk<'_> {
+impl crate::core::ports::NetworkCache for FailingBulk<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, TierError> {
         self.0.get(key).await
     }

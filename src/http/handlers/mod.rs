@@ -21,11 +21,11 @@ use super::isolate::{self, Isolate, KV_BINDING};
 use super::reply;
 use super::route::{self, Method, Route};
 use crate::core::error::Error;
+use crate::core::ports::Io;
 use crate::core::service::Refresh;
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
 use crate::tiers::origin::{OriginClient, PendingGets};
-use crate::tiers::Io;
 
 /// What every handler gets: the isolate, this request's I/O, the caller's
 /// access, and what it needs to refresh a key in the background.

@@ -91,7 +91,7 @@ impl NetworkCache for FakeKv {
         if self.refused.borrow().contains(key) {
             return Err(TierError::Status(429, "too many writes to one key".into()));
         }
-        self.last_expiration.set(expiration_ttl_secs);
+        self.last_expiration.set(super::kv_expiration(expiration_ttl_secs));
         self.data.borrow_mut().insert(key.to_string(), value);
         Ok(())
     }

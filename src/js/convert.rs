@@ -64,7 +64,7 @@ pub fn id(value: &JsValue, what: &str) -> Result<Id, Error> {
 }
 
 /// A scope object: `{ organization }`, `{ project }`, or `{ user }` with an
-/// optional `project` or `organization` (not both).
+/// optional `project` or `organization` (not both: `Scope::from_ids`).
 pub fn scope(value: &JsValue) -> Result<Scope, Error> {
     if !value.is_object() {
         return Err(Error::InvalidScope(
@@ -79,21 +79,7 @@ pub fn scope(value: &JsValue) -> Result<Scope, Error> {
             id(&v, name).map(Some)
         }
     };
-    let (organization, project, user) = (field("organization")?, field("project")?, field("user")?);
-    match (user, project, organization) {
-        (Some(user), None, None) => Ok(Scope::User(user)),
-        (Some(user), Some(project), None) => Ok(Scope::UserInProject(user, project)),
-        (Some(user), None, Some(organization)) => Ok(Scope::UserInOrganization(user, organization)),
-        (Some(_), Some(_), Some(_)) => Err(Error::InvalidScope(
-            "a user's options are either within a project or within an organization, not both".into(),
-        )),
-        (None, Some(project), None) => Ok(Scope::Project(project)),
-        (None, None, Some(organization)) => Ok(Scope::Organization(organization)),
-        (None, Some(_), Some(_)) => Err(Error::InvalidScope(
-            "a scope is one organization or one project (or a user within either), not both".into(),
-        )),
-        (None, None, None) => Err(Error::InvalidScope("a scope names an organization, a project or a user".into())),
-    }
+    Scope::from_ids(field("organization")?, field("project")?, field("user")?)
 }
 
 /// Group hash ids: an array of at most `max` integers (numbers, decimal

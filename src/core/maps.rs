@@ -34,6 +34,19 @@ pub struct MapRead {
     pub refresh: bool,
 }
 
+/// One key of an option map, as read (`value: None` when the key is unset).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapKeyRead {
+    /// The key asked for.
+    pub key: String,
+    /// Its value, `None` when unset in the scope.
+    pub value: Option<Value>,
+    /// The tier that answered for the map.
+    pub source: Source,
+    /// The origin version of the map.
+    pub version: u64,
+}
+
 /// The outcome of a write the origin accepted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapWrite {

@@ -27,7 +27,9 @@
 //! | `service` | one isolate's state, built from settings; refreshes and sync |
 //! | `source`, `stats`, `error` | what answered, counters, error codes |
 
+pub mod answer;
 pub mod bounded;
+pub mod calls;
 pub mod coalesce;
 pub mod config;
 pub mod envelope;

@@ -53,31 +53,6 @@ pub struct OptionValue {
     pub refresh: bool,
 }
 
-impl OptionValue {
-    /// The answer as the API shows it: `{name, value, source, degraded,
-    /// lookup?, version?}`. A credential's value is replaced by `null` and
-    /// `redacted: true` unless `reveal_credentials` (admins, and the npm
-    /// package, whose caller is the Worker's own code).
-    pub fn to_json(&self, reveal_credentials: bool) -> Value {
-        let hidden = self.credential && !reveal_credentials;
-        let mut body = serde_json::Map::new();
-        body.insert("name".into(), Value::String(self.name.clone()));
-        body.insert("value".into(), if hidden { Value::Null } else { self.value.clone() });
-        body.insert("source".into(), Value::from(self.source.as_str()));
-        body.insert("degraded".into(), Value::Bool(self.degraded));
-        if hidden {
-            body.insert("redacted".into(), Value::Bool(true));
-        }
-        if let Some(lookup) = self.lookup {
-            body.insert("lookup".into(), Value::from(lookup.as_str()));
-        }
-        if let Some(version) = self.version {
-            body.insert("version".into(), Value::from(version));
-        }
-        Value::Object(body)
-    }
-}
-
 /// The outcome of a write the origin accepted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptionWrite {

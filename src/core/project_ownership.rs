@@ -46,6 +46,16 @@ pub struct OwnershipRead {
     pub refresh: bool,
 }
 
+/// The outcome of an ownership write the origin accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnershipWrite {
+    /// The stored record as the API shows it (`raw`, `schema`, `fallthrough`,
+    /// `auto_assignment`, `is_active`, `version`, `updated_at`).
+    pub record: Value,
+    /// Whether KV took it too (if not, the sync job repairs it).
+    pub cache_updated: bool,
+}
+
 /// Owners of an event, and the tier that answered for the rules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnersAnswer {

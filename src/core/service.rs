@@ -16,7 +16,6 @@ use super::options::Options;
 use super::ports::{Clock, DurableStore, Io, NetworkCache};
 use super::project_ownership::{parse_limits, ProjectOwnership};
 use super::registry::{parse_legacy_prefixes, Registry};
-use super::scope::{Id, Scope};
 use super::settings::Settings;
 use super::stats::StatsSnapshot;
 use super::sync::{self, KindPolicies, SyncLimits, SyncReport};
@@ -42,16 +41,9 @@ pub struct Service {
     pub problems: Vec<String>,
 }
 
-/// A key to refresh in the background after a stale answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refresh {
-    /// A registered option.
-    Option(String),
-    /// An option map.
-    Map(Scope),
-    /// A project's ownership record.
-    Ownership(Id),
-}
+/// A key to refresh in the background after a stale answer (`answer`,
+/// kept at this path).
+pub use super::answer::Refresh;
 
 impl Service {
     /// Builds the state `settings` describe. Bad config values are not

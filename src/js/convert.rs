@@ -141,6 +141,21 @@ fn decimal_text(value: &JsValue) -> Option<String> {
     None
 }
 
+/// The core's answer as the package shows it: the edge API's JSON with its
+/// top-level keys in camelCase (`cache_updated` → `cacheUpdated`), and an
+/// ownership record under `ownership` shown as the record itself is when
+/// it is the answer (`putOwnership`). Data inside (values, maps, schemas,
+/// matched rules) is as the HTTP API shows it.
+pub fn render(body: Value) -> Value {
+    let mut out = camel_case_keys(body);
+    if let Value::Object(map) = &mut out {
+        if let Some(record) = map.remove("ownership") {
+            map.insert("ownership".into(), camel_case_keys(record));
+        }
+    }
+    out
+}
+
 /// `hits_local` → `hitsLocal`, for the top-level keys of an object: the
 /// package's answers are camelCase at the top, the edge API's data inside.
 pub fn camel_case_keys(value: Value) -> Value {

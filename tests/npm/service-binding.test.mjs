@@ -52,7 +52,9 @@ async function sequence(options, o, c, p, ctx) {
     try {
       steps.push({ name, answer: await call() });
     } catch (e) {
-      steps.push({ name, error: { isError: e instanceof Error, code: e.code, status: e.status, message: typeof e.message } });
+      const error = { isError: e instanceof Error, code: e.code, status: e.status, message: typeof e.message };
+      if (e.line !== undefined) Object.assign(error, { line: e.line, column: e.column });
+      steps.push({ name, error });
     }
   };
   const event = { stacktrace: { frames: [{ filename: "src/api/views.py" }] }, request: { url: "https://example.com/admin/users" } };
@@ -279,8 +281,10 @@ test("one handler sequence answers alike through the Store, the service binding 
     ["bad id", "invalid_id", 400], ["zero id", "invalid_id", 400], ["bad rules", "invalid_rules", 400],
     ["bad ownership input", "invalid_body", 400], ["owners of a non-object", "invalid_body", 400], ["bad hash ids", "invalid_body", 400],
   ]) {
+    // A rules error the edge placed says where, alike through all three.
+    const at = name === "bad rules" ? { line: 1, column: 1 } : {};
     for (const [via, run] of [["store", s], ["binding", b], ["url", u]]) {
-      assert.deepEqual(run[name].error, { isError: true, code, status, message: "string" }, `${via}: ${name}: ${JSON.stringify(run[name])}`);
+      assert.deepEqual(run[name].error, { isError: true, code, status, message: "string", ...at }, `${via}: ${name}: ${JSON.stringify(run[name])}`);
     }
   }
   assert.deepEqual(b["getMapKey"].answer.value, { dark: true });

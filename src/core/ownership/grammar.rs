@@ -7,7 +7,7 @@
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::core::error::Error;
+use crate::core::error::{Error, Position, RulesReason};
 
 /// Longest line accepted, in characters (comment lines included), and most
 /// rules accepted in one rules text (comments and blank lines not counted):
@@ -105,7 +105,10 @@ pub struct RulesError {
 
 impl From<RulesError> for Error {
     fn from(err: RulesError) -> Error {
-        Error::InvalidRules(format!("line {}, column {}: {}", err.line, err.column, err.message))
+        Error::InvalidRules(RulesReason {
+            message: err.to_string(),
+            position: Some(Position { line: err.line, column: err.column }),
+        })
     }
 }
 
@@ -374,7 +377,9 @@ mod tests {
         let e = err("# ok\npath:src/* #a\n   file:src/* #backend");
         assert_eq!((e.line, e.column), (3, 4));
         assert!(e.message.contains("\"file\""), "{}", e.message);
-        assert_eq!(Error::from(e.clone()), Error::InvalidRules(format!("line 3, column 4: {}", e.message)));
+        let error = Error::from(e.clone());
+        assert_eq!(error.to_string(), format!("line 3, column 4: {}", e.message));
+        assert_eq!(error.position(), Some(Position { line: 3, column: 4 }));
         assert_eq!(e.to_string(), format!("line 3, column 4: {}", e.message));
         // Matcher types are case-sensitive, like the original grammar.
         assert_eq!(err("PATH:src/* #a").column, 1);

@@ -50,7 +50,7 @@ pub fn refusal_error(status: u16, code: &str, outcome: &str) -> Error {
         ("invalid_id", _) => Error::InvalidId(message),
         ("invalid_scope", _) => Error::InvalidScope(message),
         ("invalid_type", _) => Error::InvalidType(message),
-        ("invalid_rules", _) => Error::InvalidRules(message),
+        ("invalid_rules", _) => Error::InvalidRules(message.into()),
         ("too_large", _) | (_, 413 | 414) => Error::TooLarge(message),
         ("not_found", _) | (_, 404) => Error::NotFound(message),
         _ => Error::InvalidBody(message),

@@ -14,6 +14,20 @@ export const WRANGLER = join(root, "node_modules", ".bin", "wrangler");
 export const TOKEN = "dev-origin-token";
 
 /**
+ * Why a test cannot run here, as `node:test`'s `skip` option takes it:
+ * `false` when nothing is `missing`, else `why`. Under `scripts/test`
+ * (`EDGE_OPTIONS_REQUIRE_ALL=1`) nothing may be skipped quietly: a missing
+ * tool throws, and the test file fails.
+ */
+export function skipUnless(missing, why) {
+  if (!missing) return false;
+  if (process.env.EDGE_OPTIONS_REQUIRE_ALL === "1") {
+    throw new Error(`${why}; EDGE_OPTIONS_REQUIRE_ALL=1 (scripts/test) does not allow skipping`);
+  }
+  return why;
+}
+
+/**
  * Starts the reference origin on a free port over the SQLite file `db`;
  * resolves { url, stop }. `stop` kills it and waits for the exit.
  */

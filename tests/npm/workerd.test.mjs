@@ -9,7 +9,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root, TOKEN, WRANGLER, startOrigin, freePort, originPut } from "./support.mjs";
+import { root, TOKEN, WRANGLER, startOrigin, freePort, originPut, skipUnless } from "./support.mjs";
 
 const tmp = mkdtempSync(join(tmpdir(), "edge-options-npm-workerd-"));
 const children = [];
@@ -106,7 +106,7 @@ async function startWorker(originUrl) {
   throw new Error(`wrangler dev not ready in 90 s:\n${output.slice(-3000)}`);
 }
 
-const skip = !existsSync(WRANGLER) ? "wrangler is not installed (npm ci)" : false;
+const skip = skipUnless(!existsSync(WRANGLER), "wrangler is not installed (npm ci)");
 
 before(async () => {
   if (skip) return;

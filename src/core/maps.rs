@@ -127,10 +127,7 @@ impl OptionMaps {
             return Err(Error::InvalidType("null is not a value; DELETE the key to unset it".into()));
         }
         limits::check_origin_value(&value)?;
-        let map = match io.origin.put_map_key(scope, key, &value).await {
-            Ok(map) => map,
-            Err(e) => return Err(cache.write_failed(&CacheKey::map(scope), e, io.kv, io.clock).await),
-        };
+        let map = cache.origin_first(&CacheKey::map(scope), io, io.origin.put_map_key(scope, key, &value)).await?;
         self.store(cache, io, scope, map).await
     }
 
@@ -149,10 +146,7 @@ impl OptionMaps {
         C: Clock,
     {
         check_key(key)?;
-        let deleted = match io.origin.delete_map_key(scope, key).await {
-            Ok(deleted) => deleted,
-            Err(e) => return Err(cache.write_failed(&CacheKey::map(scope), e, io.kv, io.clock).await),
-        };
+        let deleted = cache.origin_first(&CacheKey::map(scope), io, io.origin.delete_map_key(scope, key)).await?;
         let map = match deleted {
             Some(map) => map,
             // Not set at the origin: whatever is cached may be behind, so

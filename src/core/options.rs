@@ -160,10 +160,7 @@ impl Options {
         spec.value_type.check(&value)?;
         limits::check_origin_value(&value)?;
         let key = CacheKey::option(&spec.name);
-        let stored = match io.origin.put_option(&spec.name, &value).await {
-            Ok(stored) => stored,
-            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
-        };
+        let stored = cache.origin_first(&key, io, io.origin.put_option(&spec.name, &value)).await?;
         let version = stored.version;
         let value = stored.value().cloned();
         let cache_updated = cache.after_write(&key, stored, spec.policy, io.kv, io.clock).await;
@@ -185,10 +182,7 @@ impl Options {
     {
         let spec = self.writable(name)?;
         let key = CacheKey::option(&spec.name);
-        let gone = match io.origin.delete_option(&spec.name).await {
-            Ok(gone) => gone,
-            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
-        };
+        let gone = cache.origin_first(&key, io, io.origin.delete_option(&spec.name)).await?;
         let version = gone.version;
         let cache_updated = cache.after_write(&key, gone, spec.policy, io.kv, io.clock).await;
         Ok(OptionWrite { name: spec.name.clone(), value: None, version, cache_updated })
@@ -214,7 +208,7 @@ impl Options {
 
     /// Config value (unless storeonly), else the default.
     fn fallback(&self, spec: &OptionSpec, lookup: Option<Source>, degraded: bool) -> OptionValue {
-        let configured = if spec.flags.contains(Flags::STOREONLY) { None } else { self.config.get(&spec.name) };
+        let configured = self.config.value_for(spec);
         let (value, source) = match configured {
             Some(value) => (value.clone(), Source::Config),
             None => (spec.default.clone(), Source::Default),

@@ -163,10 +163,7 @@ impl ProjectOwnership {
         let record = to_store(&input);
         limits::check_origin_body(&record)?;
         let key = CacheKey::ownership(project);
-        let stored = match io.origin.put_ownership(project, &record).await {
-            Ok(stored) => stored,
-            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
-        };
+        let stored = cache.origin_first(&key, io, io.origin.put_ownership(project, &record)).await?;
         let now = io.clock.now_ms();
         let shown = match stored.value() {
             Some(r) => {
@@ -192,10 +189,7 @@ impl ProjectOwnership {
         C: Clock,
     {
         let key = CacheKey::ownership(project);
-        let gone = match io.origin.delete_ownership(project).await {
-            Ok(gone) => gone,
-            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
-        };
+        let gone = cache.origin_first(&key, io, io.origin.delete_ownership(project)).await?;
         Ok(cache.after_write(&key, gone, self.policy, io.kv, io.clock).await)
     }
 

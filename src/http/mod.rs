@@ -17,6 +17,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod percent;
 pub mod route;
 
 #[cfg(feature = "worker-entry")]

@@ -339,10 +339,17 @@ fn storeonly_option_ignores_config() {
 }
 
 #[test]
-fn credential_options_are_flagged_for_redaction() {
+fn a_credentials_value_is_redacted_unless_revealed_and_other_values_never_are() {
     let w = World::new();
-    assert!(w.get("secret").credential);
-    assert!(!w.get("foo").credential);
+    w.set("secret", json!("hunter2")).expect("set");
+    let secret = w.get("secret");
+    let hidden = secret.to_json(false);
+    assert_eq!((&hidden["value"], &hidden["redacted"]), (&Value::Null, &json!(true)), "{hidden}");
+    assert!(!hidden.to_string().contains("hunter2"), "{hidden}");
+    assert_eq!(secret.to_json(true)["value"], json!("hunter2"), "the admin token (or the npm package) sees it");
+    w.set("foo", json!("plain")).expect("set");
+    let plain = w.get("foo").to_json(false);
+    assert_eq!((&plain["value"], plain.get("redacted")), (&json!("plain"), None));
 }
 
 #[test]

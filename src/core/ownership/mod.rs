@@ -92,10 +92,10 @@ mod event;
 mod glob;
 mod grammar;
 mod matcher;
+mod rules;
 
 pub use event::{event_from_json, Event, Frame, MAX_FRAMES, MAX_TAGS};
 pub use glob::glob_match;
-pub use grammar::{
-    parse_rules, schema, Matcher, MatcherKind, Owner, Rule, RulesError, MAX_LINE_CHARS, MAX_RULES, SCHEMA_VERSION,
-};
+pub use grammar::{parse_rules, RulesError, MAX_LINE_CHARS, MAX_RULES};
 pub use matcher::{evaluate, Evaluation, Owners};
+pub use rules::{schema, Matcher, MatcherKind, Owner, Rule, SCHEMA_VERSION};

@@ -1,7 +1,10 @@
-//! The write side: what the origin accepted goes to memory at once, then
-//! to KV; a write whose outcome is unknown drops the cached copies; and the
+//! The write side: a write goes to the origin first; what the origin
+//! accepted goes to memory at once, then to KV; a write whose outcome is
+//! unknown drops the cached copies; and the
 //! KV writes of the read path (fills), kept to one per second per key and
 //! never older than this isolate's last write (`kv_writes`).
+
+use std::future::Future;
 
 use super::failure::origin_write_error;
 use super::TieredCache;
@@ -9,7 +12,7 @@ use crate::core::envelope;
 use crate::core::error::Error;
 use crate::core::key::CacheKey;
 use crate::core::lifecycle::{Millis, Policy};
-use crate::core::ports::{Clock, NetworkCache, TierError};
+use crate::core::ports::{Clock, Io, NetworkCache, TierError};
 use crate::core::slot::Versioned;
 use crate::core::stats::Counter;
 
@@ -28,6 +31,32 @@ impl TieredCache {
         let now = clock.now_ms();
         let entry = self.remember(key, written, policy, now);
         self.put_kv(key, &entry, kv, now).await
+    }
+
+    /// Sends a write to the origin first (`write`, the origin's call): its
+    /// answer when the origin took it; when not, the caller-facing error,
+    /// after [`TieredCache::write_failed`] dropped the cached copies if the
+    /// write may have been applied anyway. Origin first: a cache never holds
+    /// what the origin then refused (the caller then records the answer
+    /// with [`TieredCache::after_write`]).
+    ///
+    /// # Errors
+    /// `origin_error`, `unavailable`, `origin_timeout` or the 4xx of a
+    /// refusal (`failure`).
+    pub async fn origin_first<K, O, C, T>(
+        &self,
+        key: &CacheKey,
+        io: &Io<'_, K, O, C>,
+        write: impl Future<Output = Result<T, TierError>>,
+    ) -> Result<T, Error>
+    where
+        K: NetworkCache,
+        C: Clock,
+    {
+        match write.await {
+            Ok(answer) => Ok(answer),
+            Err(e) => Err(self.write_failed(key, e, io.kv, io.clock).await),
+        }
     }
 
     /// A write failed: the caller-facing error, and when the origin may have

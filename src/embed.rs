@@ -235,8 +235,9 @@ impl EdgeOptions {
         self.isolate.service.last_events.fetch(&self.kv, project, hash_ids).await
     }
 
-    /// Re-writes into KV what the origin changed in the last hour (call it
-    /// from your `scheduled` handler, as the edge Worker's cron does).
+    /// One run of the sync job: re-writes into KV what the origin changed
+    /// since the cursor the last run saved in KV, within the sync limits
+    /// (call it from your `scheduled` handler, as the edge Worker's cron does).
     ///
     /// # Errors
     /// When the origin cannot list its changes.

@@ -8,10 +8,14 @@
 //!
 //! | module | holds |
 //! |---|---|
+//! | `ports` | what the core needs: KV, the origin, a clock (traits), `TierError`; fakes for tests |
 //! | `lifecycle` | fresh / stale / dead as pure functions of time |
 //! | `memory` | the bounded isolate-memory map (L0) and its sweeping |
+//! | `version` | a cache never moves to an older version |
 //! | `tiered` | the read and write paths through memory, KV and origin |
-//! | `inflight`, `race` | coalescing (who fetches, who waits); the first of two futures |
+//! | `coalesce`, `race` | coalescing (who leads, how waiters wait, abandoned reads finished); the first of two futures |
+//! | `kv_writes` | one KV write per second per key; no KV fill older than this isolate's last write |
+//! | `bounded` | the bounded table every per-key record uses |
 //! | `throttle` | per-key backoff and the isolate-wide breaker |
 //! | `slot`, `envelope` | value-or-absent with version; its KV format |
 //! | `key` | cache keys, one namespace per kind, KV-safe |
@@ -19,13 +23,14 @@
 //! | `options` | option resolution and writes |
 //! | `scope`, `maps` | organization / project / user option maps |
 //! | `ownership` | the rules grammar, globs, event fields, owner matching |
-//! | `project_ownership` | ownership records through the tiers; owners of events |
+//! | `project_ownership` | ownership records and their flags through the tiers; owners of events |
 //! | `last_event` | last processed event per group hash (KV only) |
 //! | `sync` | re-writing what the origin changed into KV |
 //! | `limits` | every input limit, shared with the npm package and the origin |
 //! | `settings` | the Worker's vars, with defaults and reported problems |
 //! | `service` | one isolate's state, built from settings; refreshes and sync |
-//! | `source`, `stats`, `error` | what answered, counters, error codes |
+//! | `calls`, `answer` | the API's calls, and the JSON of every answer with what to refresh after it |
+//! | `source`, `stats`, `error` | what answered, counters, error codes and fields |
 
 pub mod answer;
 pub mod bounded;

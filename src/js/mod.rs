@@ -19,8 +19,8 @@
 //! |---|---|
 //! | `types` | the hand-written TypeScript types of every argument and answer |
 //! | `config` | `StoreConfig` → the Worker's settings, KV, origin |
-//! | `convert` | checked arguments (names, ids, scopes, rules input) and answers |
-//! | `interop` | `Reflect`/`Function` helpers, JS `Error`s with a `code` |
+//! | `convert` | checked arguments (names, ids, scopes, rules input); answers rendered (camelCase at the top) |
+//! | `interop` | `Reflect`/`Function` helpers, JS `Error`s with the core error's fields |
 //! | `kv` | `NetworkCache` over a KV binding object |
 //! | `origin` | `DurableStore` over `fetch` |
 //! | `clock` | `Clock` over `Date.now()` and `setTimeout` |

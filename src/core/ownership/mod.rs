@@ -41,8 +41,9 @@
 //! characters) of the offending token: the matcher token for an unknown type,
 //! an empty pattern, an empty tag key or a rule without owners; the owner
 //! token for a malformed owner; column 4097 for a line too long; the rule's
-//! first token for one rule too many. They become
-//! `Error::InvalidRules("line L, column C: message")`.
+//! first token for one rule too many. They become `invalid_rules` errors
+//! whose message is "line L, column C: message" and which carry the line
+//! and column as fields too (`Error::position`, `Error::to_json`).
 //!
 //! # Matching
 //!

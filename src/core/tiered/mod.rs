@@ -24,7 +24,7 @@
 //!
 //! This file holds the state they share: isolate memory, counters, the
 //! coalescing and throttling tables, and the one place a value enters
-//! memory ([`TieredCache::remember`], which never moves it to an older
+//! memory (`TieredCache::remember`, which never moves it to an older
 //! version: `version`).
 
 mod failure;

@@ -5,7 +5,7 @@ use futures::executor::block_on;
 use serde_json::json;
 
 use super::*;
-use crate::core::ports::fake::FakeTiers;
+use crate::core::ports::fake::Rig;
 use crate::core::registry::Registry;
 use crate::core::settings::Settings;
 use crate::core::source::Source;
@@ -15,20 +15,18 @@ const REGISTRY: &str = r#"{"options": [
   {"name": "app.token", "type": "string", "default": "", "flags": ["credential"]}
 ]}"#;
 
-struct World {
-    service: Service,
-    tiers: FakeTiers,
-}
+/// A service of its own (its cache, not the tiers' `w.cache`) on fake tiers.
+type World = Rig<Service>;
 
 impl World {
     fn new() -> World {
         let settings = Settings::from_vars(|name| (name == "ORIGIN_SOFT_TIMEOUT_MS").then(|| "100".to_string()));
         let registry = Registry::from_json(REGISTRY).expect("a valid registry");
-        World { service: Service::with_registry(&settings, registry), tiers: FakeTiers::at(7_000_000) }
+        Rig::at(Service::with_registry(&settings, registry), 7_000_000)
     }
 
     fn answer(&self, call: Call) -> Answer {
-        block_on(self.service.answer(&self.tiers.io(), call)).expect("an answer")
+        block_on(self.subject.answer(&self.io(), call)).expect("an answer")
     }
 }
 
@@ -39,7 +37,7 @@ fn get_option(name: &str, reveal_credentials: bool, keep: bool) -> Call {
 #[test]
 fn an_option_read_from_memory_says_until_when_it_holds_and_how_a_memory_hit_answers() {
     let w = World::new();
-    w.tiers.origin.store("app.colour", json!("blue"));
+    w.origin.store("app.colour", json!("blue"));
     let first = w.answer(get_option("app.colour", true, true));
     assert_eq!(
         first.body,
@@ -61,9 +59,9 @@ fn a_stale_read_answers_at_once_and_names_the_key_to_refresh() {
     let scope = Scope::Project(4);
     let call = || Call::GetMap { scope };
     assert_eq!(w.answer(call()).refresh, None);
-    w.tiers.clock.advance_secs(11);
-    w.tiers.kv.data.borrow_mut().clear();
-    w.tiers.origin.stall.set(1_000);
+    w.clock.advance_secs(11);
+    w.kv.data.borrow_mut().clear();
+    w.origin.stall.set(1_000);
     let stale = w.answer(call());
     assert_eq!((stale.source, stale.refresh), (Some(Source::Stale), Some(Refresh::Map(scope))));
     assert_eq!(stale.body, json!({"values": {}, "source": "stale", "version": 0}));
@@ -106,10 +104,9 @@ fn writes_and_reads_of_every_kind_answer_the_http_apis_json() {
 #[test]
 fn a_call_that_fails_is_the_cores_error() {
     let w = World::new();
-    let unknown = block_on(w.service.answer(&w.tiers.io(), get_option("nope", true, false)));
+    let unknown = block_on(w.subject.answer(&w.io(), get_option("nope", true, false)));
     assert_eq!(unknown.map_err(|e| e.code()), Err("unknown_option"));
     let input = OwnershipInput { raw: "bogus:x #t".into(), fallthrough: None, auto_assignment: None, is_active: None };
-    let rules =
-        block_on(w.service.answer(&w.tiers.io(), Call::PutOwnership { project: 1, input })).expect_err("refused");
+    let rules = block_on(w.subject.answer(&w.io(), Call::PutOwnership { project: 1, input })).expect_err("refused");
     assert_eq!(rules.to_json()["line"], json!(1));
 }

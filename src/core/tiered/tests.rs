@@ -11,25 +11,18 @@ use super::*;
 use crate::core::coalesce::Role;
 use crate::core::envelope;
 use crate::core::kv_writes::REMEMBERED;
-use crate::core::ports::fake::{stall, FakeTiers, Mode};
+use crate::core::ports::fake::{stall, Mode, Rig};
 use crate::core::ports::{Clock, DurableStore, TierError};
 use crate::core::source::Source;
 
 const P: Policy = Policy::from_secs(10, 60);
 
-struct World(FakeTiers);
-
-impl std::ops::Deref for World {
-    type Target = FakeTiers;
-
-    fn deref(&self) -> &FakeTiers {
-        &self.0
-    }
-}
+/// The cache under test is the tiers' own (`w.cache`).
+type World = Rig<()>;
 
 impl World {
     fn new() -> World {
-        World(FakeTiers::at(1_000_000))
+        Rig::at((), 1_000_000)
     }
 
     async fn read_with(&self, name: &str, policy: Policy) -> Result<Read, ReadFailure> {

@@ -44,48 +44,26 @@ use std::rc::Rc;
 use serde_json::Value;
 use worker::{Context, Env};
 
+pub use crate::core::answer::Refresh;
 pub use crate::core::error::Error;
-pub use crate::core::maps::{MapRead, MapWrite};
+pub use crate::core::maps::{MapKeyRead, MapRead, MapWrite};
 pub use crate::core::options::{OptionValue, OptionWrite};
 pub use crate::core::ownership::{Evaluation, Owners};
-pub use crate::core::project_ownership::{OwnersAnswer, OwnershipInput, OwnershipRead};
+pub use crate::core::project_ownership::{OwnersAnswer, OwnershipInput, OwnershipRead, OwnershipWrite};
 pub use crate::core::scope::{Id, Scope};
-pub use crate::core::service::Refresh;
 pub use crate::core::source::Source;
 pub use crate::core::stats::StatsSnapshot;
 pub use crate::core::sync::SyncReport;
 
+use crate::core::answer::Answered;
+use crate::core::ports::{Clock, Io};
 use crate::http::isolate::{self, Isolate};
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
 use crate::tiers::origin::OriginClient;
-use crate::tiers::{Clock, Io};
 
 /// The KV binding [`EdgeOptions::from_env`] uses, as in the edge Worker's `wrangler.toml`: `CACHE`.
 pub use crate::http::isolate::KV_BINDING;
-
-/// One key of an option map, as read (`value: None` when the key is unset).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MapKeyRead {
-    /// The key asked for.
-    pub key: String,
-    /// Its value, `None` when unset in the scope.
-    pub value: Option<Value>,
-    /// The tier that answered for the map.
-    pub source: Source,
-    /// The origin version of the map.
-    pub version: u64,
-}
-
-/// The outcome of an ownership write the origin accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OwnershipWrite {
-    /// The stored record as the API shows it (`raw`, `schema`, `fallthrough`,
-    /// `auto_assignment`, `is_active`, `version`, `updated_at`).
-    pub record: Value,
-    /// Whether KV took it too (if not, the sync job repairs it).
-    pub cache_updated: bool,
-}
 
 /// Options, option maps, ownership and last processed events for one
 /// request of your Worker, over the isolate's cache (see the module docs).
@@ -124,11 +102,13 @@ impl EdgeOptions {
         Io { kv: &self.kv, origin: &self.origin, clock: &WorkerClock }
     }
 
-    /// Refreshes `what` under `ctx.wait_until` after a stale answer.
-    fn refresh(&self, refresh: bool, ctx: &Context, what: Refresh) {
-        if refresh {
+    /// The answer of a read, its refresh (the core's decision, after a
+    /// stale answer) left to run under `ctx.wait_until`.
+    fn answered<T>(&self, answered: Answered<T>, ctx: &Context) -> T {
+        if let Some(what) = answered.refresh {
             isolate::refresh_later(&self.isolate, &self.env, &self.kv_binding, ctx, self.origin.pending(), what);
         }
+        answered.answer
     }
 
     /// Resolves a registered option: store value (memory → KV → origin →
@@ -138,10 +118,7 @@ impl EdgeOptions {
     /// # Errors
     /// `unknown_option` only: an option read never fails for lack of a store.
     pub async fn option(&self, name: &str, ctx: &Context) -> Result<OptionValue, Error> {
-        let service = &self.isolate.service;
-        let answer = service.options.get(&service.cache, &self.io(), name).await?;
-        self.refresh(answer.refresh, ctx, Refresh::Option(answer.name.clone()));
-        Ok(answer)
+        Ok(self.answered(self.isolate.service.read_option(&self.io(), name).await?, ctx))
     }
 
     /// Stores an option's value: origin first, then isolate memory and KV.
@@ -174,10 +151,7 @@ impl EdgeOptions {
     /// # Errors
     /// `unavailable` / `origin_timeout` when nothing is cached and the stores fail.
     pub async fn map(&self, scope: &Scope, ctx: &Context) -> Result<MapRead, Error> {
-        let service = &self.isolate.service;
-        let read = service.maps.get(&service.cache, &self.io(), scope).await?;
-        self.refresh(read.refresh, ctx, Refresh::Map(*scope));
-        Ok(read)
+        Ok(self.answered(self.isolate.service.read_map(&self.io(), scope).await?, ctx))
     }
 
     /// One key of a scope's option map, read from the cached map.
@@ -185,9 +159,7 @@ impl EdgeOptions {
     /// # Errors
     /// As [`map`](Self::map).
     pub async fn map_key(&self, scope: &Scope, key: &str, ctx: &Context) -> Result<MapKeyRead, Error> {
-        let read = self.map(scope, ctx).await?;
-        let value = read.values.get(key).cloned();
-        Ok(MapKeyRead { key: key.to_string(), value, source: read.source, version: read.version })
+        Ok(self.answered(self.isolate.service.read_map_key(&self.io(), scope, key).await?, ctx))
     }
 
     /// Sets one key of a scope's map (origin first; the origin's whole map
@@ -215,10 +187,7 @@ impl EdgeOptions {
     /// # Errors
     /// `unavailable` / `origin_timeout` when nothing is cached and the stores fail.
     pub async fn ownership(&self, project: Id, ctx: &Context) -> Result<OwnershipRead, Error> {
-        let service = &self.isolate.service;
-        let read = service.ownership.get(&service.cache, &self.io(), project).await?;
-        self.refresh(read.refresh, ctx, Refresh::Ownership(project));
-        Ok(read)
+        Ok(self.answered(self.isolate.service.read_ownership(&self.io(), project).await?, ctx))
     }
 
     /// Stores a project's rules (a grammar error is refused with
@@ -227,9 +196,7 @@ impl EdgeOptions {
     /// # Errors
     /// `invalid_rules`; origin failures as for `set_option`.
     pub async fn put_ownership(&self, project: Id, input: OwnershipInput) -> Result<OwnershipWrite, Error> {
-        let service = &self.isolate.service;
-        let (record, cache_updated) = service.ownership.put(&service.cache, &self.io(), project, input).await?;
-        Ok(OwnershipWrite { record, cache_updated })
+        self.isolate.service.write_ownership(&self.io(), project, input).await
     }
 
     /// Removes a project's rules; answers whether KV took the change.
@@ -248,10 +215,7 @@ impl EdgeOptions {
     /// `invalid_body` for an event that is not a JSON object; read failures
     /// as for [`ownership`](Self::ownership).
     pub async fn owners(&self, project: Id, event: &Value, ctx: &Context) -> Result<OwnersAnswer, Error> {
-        let service = &self.isolate.service;
-        let answer = service.ownership.owners(&service.cache, &self.io(), project, event).await?;
-        self.refresh(answer.refresh, ctx, Refresh::Ownership(project));
-        Ok(answer)
+        Ok(self.answered(self.isolate.service.read_owners(&self.io(), project, event).await?, ctx))
     }
 
     /// Records `event_id` as the last processed event of each group hash
@@ -271,8 +235,9 @@ impl EdgeOptions {
         self.isolate.service.last_events.fetch(&self.kv, project, hash_ids).await
     }
 
-    /// Re-writes into KV what the origin changed in the last hour (call it
-    /// from your `scheduled` handler, as the edge Worker's cron does).
+    /// One run of the sync job: re-writes into KV what the origin changed
+    /// since the cursor the last run saved in KV, within the sync limits
+    /// (call it from your `scheduled` handler, as the edge Worker's cron does).
     ///
     /// # Errors
     /// When the origin cannot list its changes.

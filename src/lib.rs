@@ -2,9 +2,11 @@
 //! Workers KV and an origin API, that keep answering when caches and origin
 //! fail (TTL + grace).
 //!
-//! - [`core`] decides everything and does no I/O (tested natively).
-//! - [`tiers`] holds the I/O traits and, with the `worker` feature, their
-//!   Workers KV and origin-over-`fetch` implementations.
+//! - [`core`] decides everything and does no I/O (tested natively); the I/O
+//!   it needs are traits it owns (`core::ports`).
+//! - [`tiers`] adapts those ports to real I/O: the origin contract, one
+//!   exchange with timeout and abort, and with the `worker` feature Workers
+//!   KV and the origin over `fetch`.
 //! - `http` is the Cloudflare Worker: routes, auth, errors (its events with
 //!   the `worker-entry` feature).
 //! - `embed` (feature `worker`) is the entry point for a Rust Worker of

@@ -61,6 +61,8 @@ fn grammar_errors_are_refused_naming_the_line_and_nothing_is_stored() {
     let bad = s.worker.put("/v1/projects/13/ownership", r##"{"raw":"path:src/* #backend\nfile:x.py #a\n"}"##);
     assert_eq!((bad.status, bad.code()), (400, "invalid_rules"));
     assert!(bad.body["error"]["message"].as_str().is_some_and(|m| m.contains("line 2")), "{:?}", bad.body);
+    let at = (bad.body["error"]["line"].clone(), bad.body["error"]["column"].clone());
+    assert_eq!(at, (json!(2), json!(1)), "where, as fields of the error: {:?}", bad.body);
     let no_owner = s.worker.put("/v1/projects/13/ownership", r#"{"raw":"path:src/*"}"#);
     assert_eq!(no_owner.code(), "invalid_rules");
     assert_eq!(s.origin.count("PUT /projects/{id}/ownership"), 0);

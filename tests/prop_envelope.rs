@@ -11,22 +11,12 @@ mod prop_support;
 use edge_options::core::envelope::{decode, encode, CURRENT};
 use edge_options::core::slot::{Slot, Versioned};
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Map, Value};
 
-/// `default` cases, unless `PROPTEST_CASES` says otherwise; no regression
-/// files are written into the work tree.
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
-}
+use prop_support::cases;
 
 fn any_text(max: usize) -> impl Strategy<Value = String> {
-    let c = prop_oneof![
-        3 => any::<char>(),
-        1 => prop::sample::select(vec!['"', '\\', '{', '}', '[', ']', ':', ',', '\u{0}', '\u{feff}', '\n', '1', 'v']),
-    ];
-    prop::collection::vec(c, 0..max).prop_map(|chars| chars.into_iter().collect())
+    prop_support::text_with(max, &['"', '\\', '{', '}', '[', ']', ':', ',', '\u{0}', '\u{feff}', '\n', '1', 'v'])
 }
 
 fn float() -> impl Strategy<Value = f64> {

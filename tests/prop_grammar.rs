@@ -14,15 +14,9 @@ use edge_options::core::ownership::{
     MAX_LINE_CHARS, MAX_RULES,
 };
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{json, Map, Value};
 
-/// `default` cases, unless `PROPTEST_CASES` says otherwise; no regression
-/// files are written into the work tree.
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
-}
+use prop_support::cases;
 
 // ---------------------------------------------------------------------------
 // Generators

@@ -21,22 +21,12 @@ use edge_options::tiers::origin_wire::{
 };
 use edge_options::tiers::TierError;
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{json, Map, Value};
 
-/// `default` cases, unless `PROPTEST_CASES` says otherwise; no regression
-/// files are written into the work tree.
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
-}
+use prop_support::cases;
 
 fn any_text(max: usize) -> impl Strategy<Value = String> {
-    let c = prop_oneof![
-        3 => any::<char>(),
-        1 => prop::sample::select(vec!['"', '\\', '{', '}', '[', ']', ':', ',', '\u{0}', '\n', '1', 'a']),
-    ];
-    prop::collection::vec(c, 0..max).prop_map(|chars| chars.into_iter().collect())
+    prop_support::text_with(max, &['"', '\\', '{', '}', '[', ']', ':', ',', '\u{0}', '\n', '1', 'a'])
 }
 
 fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
@@ -383,6 +373,36 @@ fn check_garbage<T: std::fmt::Debug>(got: &Result<T, TierError>, body: &str) -> 
     Ok(())
 }
 
+/// A map answer is the map exactly when it keeps the contract, else garbage
+/// (as the answer to a read and to a delete).
+fn check_map(body: &str) -> Result<(), TestCaseError> {
+    let got = map_answer(200, body);
+    match contract_map(body) {
+        Some(entry) => {
+            prop_assert_eq!(got.as_ref().ok(), Some(&entry), "{}", body);
+            prop_assert_eq!(map_delete(200, body), Ok(Some(entry)));
+        }
+        None => {
+            check_garbage(&got, body)?;
+            check_garbage(&map_delete(200, body), body)?;
+        }
+    }
+    Ok(())
+}
+
+/// An ownership answer is the record exactly when it keeps the contract,
+/// else garbage (as the answer to a read and to a write with `status`).
+fn check_ownership(status: u16, body: &str) -> Result<(), TestCaseError> {
+    let want = contract_ownership(body);
+    for got in [ownership_get(200, body), ownership_put(status, body)] {
+        match &want {
+            Some(entry) => prop_assert_eq!(got.as_ref().ok(), Some(entry), "{}", body),
+            None => check_garbage(&got, body)?,
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(cases(1024))]
 
@@ -453,17 +473,7 @@ proptest! {
     #[test]
 
     fn map_answers_are_values_only_when_on_contract(body in map_body()) {
-        let got = map_answer(200, &body);
-        match contract_map(&body) {
-            Some(entry) => {
-                prop_assert_eq!(got.as_ref().ok(), Some(&entry), "{}", body);
-                prop_assert_eq!(map_delete(200, &body), Ok(Some(entry)));
-            }
-            None => {
-                check_garbage(&got, &body)?;
-                check_garbage(&map_delete(200, &body), &body)?;
-            }
-        }
+        check_map(&body)?;
     }
 
     #[test]
@@ -472,17 +482,7 @@ proptest! {
         status in prop::sample::select(vec![200u16, 201]),
         body in ownership_body(),
     ) {
-        let want = contract_ownership(&body);
-        match &want {
-            Some(entry) => {
-                prop_assert_eq!(ownership_get(200, &body).ok(), Some(entry.clone()), "{}", body);
-                prop_assert_eq!(ownership_put(status, &body).ok(), Some(entry.clone()), "{}", body);
-            }
-            None => {
-                check_garbage(&ownership_get(200, &body), &body)?;
-                check_garbage(&ownership_put(status, &body), &body)?;
-            }
-        }
+        check_ownership(status, &body)?;
     }
 
     #[test]
@@ -567,17 +567,7 @@ proptest! {
     fn map_object_answers_are_values_only_when_on_contract(
         body in map_body().prop_filter("not an array", |b| !b.starts_with('[')),
     ) {
-        let got = map_answer(200, &body);
-        match contract_map(&body) {
-            Some(entry) => {
-                prop_assert_eq!(got.as_ref().ok(), Some(&entry), "{}", body);
-                prop_assert_eq!(map_delete(200, &body), Ok(Some(entry)));
-            }
-            None => {
-                check_garbage(&got, &body)?;
-                check_garbage(&map_delete(200, &body), &body)?;
-            }
-        }
+        check_map(&body)?;
     }
 
     #[test]
@@ -585,12 +575,6 @@ proptest! {
         status in prop::sample::select(vec![200u16, 201]),
         body in ownership_body().prop_filter("not an array", |b| !b.starts_with('[')),
     ) {
-        let want = contract_ownership(&body);
-        for got in [ownership_get(200, &body), ownership_put(status, &body)] {
-            match &want {
-                Some(entry) => prop_assert_eq!(got.as_ref().ok(), Some(entry), "{}", body),
-                None => check_garbage(&got, &body)?,
-            }
-        }
+        check_ownership(status, &body)?;
     }
 }

@@ -64,6 +64,9 @@ export interface ClientError extends Error {
   code: ClientErrorCode;
   status: number;
   detail?: string;
+  /** For `invalid_rules`: where the offending token is (1-based line and column, in characters), as the Store's. */
+  line?: number;
+  column?: number;
 }
 
 /**

@@ -205,7 +205,10 @@ export class EdgeOptionsClient {
     const error = parsed?.error;
     if (status >= 200 && status < 300 && parsed !== undefined && error === undefined) return parsed;
     if (error !== null && typeof error === "object" && typeof error.code === "string") {
-      throw failure(error.code, typeof error.message === "string" ? error.message : error.code, status);
+      const edge = failure(error.code, typeof error.message === "string" ? error.message : error.code, status);
+      // Where in rules text, for an `invalid_rules` the edge placed (as the Store's errors).
+      for (const field of ["line", "column"]) if (Number.isInteger(error[field])) edge[field] = error[field];
+      throw edge;
     }
     const unknown = method === "GET" ? "" : "; the write may have been applied";
     throw failure("origin_error", `edge-options answered status ${status} without its JSON${unknown}`, 502, answer.slice(0, 500));

@@ -3,15 +3,17 @@
 //
 // Every call into wasm costs microseconds (passing the name, converting the
 // answer to a JS object, the promise), which is hundreds of times a `Map`
-// lookup. So an answer the core gave for a registered option is kept here,
-// frozen, until the moment the core says its isolate-memory entry stops
-// being fresh (the answer's non-enumerable `freshUntil`, taken in the same
-// synchronous step as the answer); within that time `peekOption`, a `reader`,
-// and `getOption` answer it without crossing into wasm. The core still
-// decides everything: what is fresh, for how long, and every answer past
-// that moment (stale, KV, origin, config, default). This file keeps no
-// rules of its own: it only remembers the core's answer and its deadline,
-// and forgets a name when this store writes it or syncs.
+// lookup. So for a registered option whose isolate-memory entry is fresh,
+// the core hands over, with its answer, two non-enumerable properties taken
+// in the same synchronous step: `freshUntil`, the moment the entry stops
+// being fresh, and `freshAnswer`, what every read answers until then (a
+// memory hit). That answer is kept here, frozen, and within that time
+// `peekOption`, a `reader` and `getOption` give it without crossing into
+// wasm. The core decides everything: what is fresh, for how long, what a
+// read answers meanwhile, and every answer past that moment (stale, KV,
+// origin, config, default). This file keeps no rules and shapes no answer:
+// it only remembers the core's, and forgets a name when this store writes
+// it or syncs.
 import { Store as CoreStore } from "./edge_options.js";
 
 /** Deep-freezes a kept answer so one object can be handed to every caller. */
@@ -42,19 +44,15 @@ export class Store extends CoreStore {
   }
 
   /**
-   * Keeps `answer` until the moment the core said its memory entry stops
-   * being fresh (`answer.freshUntil`, not enumerable, set only for answers
-   * of fresh entries), unless this store wrote since the read began.
+   * Keeps the core's answer for later reads (`answer.freshAnswer`) until the
+   * moment it said its memory entry stops being fresh (`answer.freshUntil`),
+   * unless this store wrote since the read began. Frozen: one object for
+   * every caller.
    */
   #keep(name, answer, writes) {
     const until = answer.freshUntil;
-    if (until === undefined || writes !== this.#writes) return;
-    // Later reads are memory hits: shaped as the core shapes one (a stored
-    // value's source becomes "local"; a config/default answer keeps its
-    // source; the lookup is "local"), on a copy the caller cannot change.
-    const hit = structuredClone(answer);
-    hit.lookup = "local";
-    if (hit.source === "origin" || hit.source === "kv") hit.source = "local";
+    const hit = answer.freshAnswer;
+    if (until === undefined || hit === undefined || writes !== this.#writes) return;
     this.#hot.set(name, { answer: freeze(hit), until });
   }
 

@@ -14,24 +14,24 @@
 //!
 //! Values for `storeonly` options are well-formed, so they are kept (and
 //! [`ConfigValues::get`] shows what the operator wrote) and are not problems;
-//! but resolution ignores them: use [`ConfigValues::value_for`], which
-//! applies that rule, and [`ConfigValues::ignored`] to tell the operator.
+//! but resolution ignores them: [`ConfigValues::value_for`] applies that
+//! rule, and option resolution asks it (`options`).
 //!
 //! Problem messages never contain a value, so they are safe to log even for
 //! credential options.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::flags::Flags;
 use super::registry::{OptionSpec, Registry};
+use super::value_type::json_kind;
 
 /// The checked values of `OPTIONS_CONFIG`, by option name.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigValues {
     values: BTreeMap<String, Value>,
-    storeonly: BTreeSet<String>,
 }
 
 /// One thing wrong in `OPTIONS_CONFIG`: the entry (or all of it) was dropped.
@@ -79,16 +79,9 @@ impl ConfigValues {
         let entries = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(entries)) => entries,
             Ok(other) => {
-                let got = match other {
-                    Value::Null => "null",
-                    Value::Bool(_) => "a bool",
-                    Value::Number(_) => "a number",
-                    Value::String(_) => "a string",
-                    Value::Array(_) => "a list",
-                    Value::Object(_) => "an object",
-                };
                 problems.push(ConfigProblem::whole(format!(
-                    "must be a JSON object of option name to value, got {got}; ignoring all of it"
+                    "must be a JSON object of option name to value, got {}; ignoring all of it",
+                    json_kind(&other)
                 )));
                 return (config, problems);
             }
@@ -119,9 +112,6 @@ impl ConfigValues {
                 problems.push(ConfigProblem::entry(&name, format!("{err}; dropped")));
                 continue;
             }
-            if spec.has(Flags::STOREONLY) {
-                config.storeonly.insert(name.clone());
-            }
             config.values.insert(name, value);
         }
         (config, problems)
@@ -141,12 +131,6 @@ impl ConfigValues {
         } else {
             self.get(&spec.name)
         }
-    }
-
-    /// Names whose config value is kept but ignored by resolution because
-    /// the option is `storeonly`, in name order: worth a warning at start.
-    pub fn ignored(&self) -> impl Iterator<Item = &str> + '_ {
-        self.storeonly.iter().map(String::as_str)
     }
 
     /// The kept values in name order.
@@ -268,9 +252,6 @@ mod tests {
         let (c, problems) = ConfigValues::parse(r#"{"latest": "9.9.9", "mail.host": "smtp"}"#, &r);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(c.get("latest"), Some(&json!("9.9.9")));
-        assert_eq!(c.ignored().collect::<Vec<_>>(), ["latest"]);
-        let (bad, _) = ConfigValues::parse(r#"{"latest": 1}"#, &r);
-        assert_eq!(bad.ignored().count(), 0, "a dropped value is not listed as ignored");
         let latest = r.lookup("latest").unwrap();
         assert_eq!(c.value_for(&latest), None);
         let host = r.lookup("mail.host").unwrap();

@@ -2,10 +2,14 @@
 //! (openapi/edge.yaml, README "Errors").
 //!
 //! Every variant maps to exactly one `code()` string and one status
-//! (`Error::status`, the only place statuses are chosen); the HTTP layer
-//! renders it (`http::reply::error`), the JS layer turns it into an `Error`
-//! with a `code` property. Messages are for people and never carry a secret
-//! (tokens, credential values) nor what an origin said (`Reason::detail`).
+//! (`Error::status`, the only place statuses are chosen), and its fields —
+//! code, message, and for rules text the line and column — are chosen once
+//! too (`Error::to_json`): the HTTP layer renders them as the `error` of its
+//! answer (`http::reply::error`), the JS layer as the properties of an
+//! `Error`. Messages are for people and never carry a secret (tokens,
+//! credential values) nor what an origin said (`Reason::detail`).
+
+use serde_json::{Map, Value};
 
 /// What can go wrong in a lookup or a write, as the caller should see it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,9 +23,10 @@ pub enum Error {
     /// A scope combination that cannot exist (e.g. user within both a project and an organization).
     #[error("{0}")]
     InvalidScope(String),
-    /// Ownership rules text that does not parse.
+    /// Ownership rules text that does not parse (and where, when the edge
+    /// parsed it).
     #[error("{0}")]
-    InvalidRules(String),
+    InvalidRules(RulesReason),
     /// An id in the path or query that is not a positive integer in range.
     #[error("{0}")]
     InvalidId(String),
@@ -102,6 +107,44 @@ impl std::fmt::Display for Reason {
     }
 }
 
+/// Why rules text was refused and, when the edge parsed it, where: the
+/// position of the offending token, so a client can mark it without reading
+/// the message (which says it in words too: "line L, column C: …").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesReason {
+    /// What the caller is told.
+    pub message: String,
+    /// Where in the text; `None` when the origin refused the rules.
+    pub position: Option<Position>,
+}
+
+/// A place in a text: 1-based line and column, counted in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+impl From<String> for RulesReason {
+    fn from(message: String) -> RulesReason {
+        RulesReason { message, position: None }
+    }
+}
+
+impl From<&str> for RulesReason {
+    fn from(message: &str) -> RulesReason {
+        RulesReason { message: message.to_string(), position: None }
+    }
+}
+
+impl std::fmt::Display for RulesReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Longest name quoted back in a message: names come from the world and may
 /// be any length; the message only needs enough to recognise it.
 const QUOTE_CHARS: usize = 100;
@@ -146,6 +189,28 @@ impl Error {
             Error::OriginError(r) | Error::Unavailable(r) | Error::OriginTimeout(r) => r.detail.as_deref(),
             _ => None,
         }
+    }
+
+    /// Where in rules text the error is (`invalid_rules` the edge found).
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            Error::InvalidRules(reason) => reason.position,
+            _ => None,
+        }
+    }
+
+    /// The error's fields as every front end shows them: `{code, message}`,
+    /// plus `line` and `column` for rules text the edge could place. (The
+    /// status travels apart; `detail` never leaves the operator's log.)
+    pub fn to_json(&self) -> Value {
+        let mut fields = Map::new();
+        fields.insert("code".into(), Value::from(self.code()));
+        fields.insert("message".into(), Value::from(self.to_string()));
+        if let Some(Position { line, column }) = self.position() {
+            fields.insert("line".into(), Value::from(line));
+            fields.insert("column".into(), Value::from(column));
+        }
+        Value::Object(fields)
     }
 
     /// The HTTP status for this error. The only place statuses are chosen.
@@ -197,12 +262,32 @@ mod tests {
     }
 
     #[test]
+    fn a_placed_rules_error_carries_its_line_and_column_and_others_only_code_and_message() {
+        let placed = Error::InvalidRules(RulesReason {
+            message: "line 3, column 1: unknown matcher type".into(),
+            position: Some(Position { line: 3, column: 1 }),
+        });
+        assert_eq!(
+            placed.to_json(),
+            serde_json::json!({"code": "invalid_rules", "message": "line 3, column 1: unknown matcher type", "line": 3, "column": 1})
+        );
+        let refused = Error::InvalidRules("the origin refused these rules".into());
+        assert_eq!(refused.position(), None);
+        assert_eq!(
+            refused.to_json(),
+            serde_json::json!({"code": "invalid_rules", "message": "the origin refused these rules"})
+        );
+        let hidden = Error::OriginError(Reason::with_detail("the origin failed", "database error"));
+        assert_eq!(hidden.to_json(), serde_json::json!({"code": "origin_error", "message": "the origin failed"}));
+    }
+
+    #[test]
     fn every_code_has_the_status_the_edge_api_gives_it() {
         let cases = [
             (Error::InvalidBody(String::new()), "invalid_body", 400),
             (Error::InvalidType(String::new()), "invalid_type", 400),
             (Error::InvalidScope(String::new()), "invalid_scope", 400),
-            (Error::InvalidRules(String::new()), "invalid_rules", 400),
+            (Error::InvalidRules("".into()), "invalid_rules", 400),
             (Error::InvalidId(String::new()), "invalid_id", 400),
             (Error::TooLarge(String::new()), "too_large", 413),
             (Error::Unauthorized(String::new()), "unauthorized", 401),

@@ -114,9 +114,16 @@ mod tests {
 
     #[test]
     fn readable_and_hashed_forms_never_collide() {
+        // A name that spells another name's digest, or its whole hashed key,
+        // must not get that key: `:` marks the readable form, `#` the hashed.
         let hashed = CacheKey::option("with space");
-        let hex = &hashed.as_str()[4..];
-        assert_ne!(CacheKey::option(hex), hashed);
+        let digest = hashed.as_str().strip_prefix("opt#").expect("the hashed form");
+        assert_eq!(digest.len(), 64, "a sha256 in hex");
+        let readable = CacheKey::option(digest);
+        assert_eq!(readable.as_str(), format!("opt:{digest}"), "a digest is a plain name: kept readable");
+        for name in [digest.to_string(), hashed.as_str().to_string(), format!("#{digest}")] {
+            assert_ne!(CacheKey::option(&name), hashed, "{name}");
+        }
     }
 
     #[test]

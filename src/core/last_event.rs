@@ -4,35 +4,31 @@
 //! Records are written with an expiry (default 90 days) and read in bulk;
 //! answers are aligned with the request, `None` for unknown hashes. KV takes
 //! at most one write per second per key, so a repeated record of the same
-//! event for the same hash within the same second costs no write.
-
-use std::cell::RefCell;
-use std::collections::HashMap;
+//! event for the same hash within the second costs no write (`kv_writes`).
 
 use super::error::{Error, Reason};
 use super::key::CacheKey;
+use super::kv_writes::KvWrites;
 use super::limits;
+use super::ports::{Clock, NetworkCache};
 use super::scope::Id;
-use crate::tiers::{Clock, NetworkCache};
 
 /// Most hash ids one record call may carry (each is one KV write, and an
 /// invocation has 1,000 KV operations), most one fetch may ask for (read
 /// 100 at a time in bulk), and the longest event id: `limits`.
 pub use super::limits::{MAX_EVENT_ID_BYTES, MAX_FETCH_BATCH, MAX_RECORD_BATCH};
-/// Entries of the same-second write memory before it is cleared.
-const RECENT_LIMIT: usize = 10_000;
 
 /// Last processed events, with the memory that debounces repeated writes.
 pub struct LastEvents {
     expiration_secs: u64,
-    /// KV key → (event id, Unix second it was written).
-    recent: RefCell<HashMap<String, (String, u64)>>,
+    /// This isolate's last write of each hash's key: the event id.
+    written: KvWrites<String>,
 }
 
 impl LastEvents {
     /// Records expire from KV after `expiration_secs`.
     pub fn new(expiration_secs: u64) -> Self {
-        LastEvents { expiration_secs, recent: RefCell::default() }
+        LastEvents { expiration_secs, written: KvWrites::default() }
     }
 
     /// Records `event_id` as the last processed event of every hash in
@@ -53,17 +49,17 @@ impl LastEvents {
         limits::check_batch("hash_ids", hash_ids.len(), MAX_RECORD_BATCH)?;
         limits::check_event_id(event_id)?;
         let hashes = hash_ids.iter().map(|h| check_hash(*h)).collect::<Result<Vec<_>, _>>()?;
-        let second = clock.now_ms() / 1000;
+        let now = clock.now_ms();
+        let event_id = event_id.to_string();
         let mut failed = 0;
         for hash in &hashes {
             let key = CacheKey::last_event(project, *hash);
             let key = key.as_str();
-            let same = self.recent.borrow().get(key).is_some_and(|(id, at)| id == event_id && *at == second);
-            if same {
+            if self.written.repeats(key, &event_id, now) {
                 continue;
             }
-            match kv.put(key, event_id.to_string(), self.expiration_secs).await {
-                Ok(()) => self.remember(key, event_id, second),
+            match kv.put(key, event_id.clone(), self.expiration_secs).await {
+                Ok(()) => self.written.wrote(key, event_id.clone(), now),
                 Err(_) => failed += 1,
             }
         }
@@ -94,14 +90,6 @@ impl LastEvents {
         // KV contents come from the world: anything that is not a plausible
         // event id reads as unknown rather than being passed on.
         Ok(found.into_iter().map(|v| v.filter(|id| limits::check_event_id(id).is_ok())).collect())
-    }
-
-    fn remember(&self, key: &str, event_id: &str, second: u64) {
-        let mut recent = self.recent.borrow_mut();
-        if recent.len() >= RECENT_LIMIT {
-            recent.clear();
-        }
-        recent.insert(key.to_string(), (event_id.to_string(), second));
     }
 }
 
@@ -134,7 +122,7 @@ fn check_hash(hash: i64) -> Result<Id, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tiers::fake::{FakeKv, ManualClock, Mode};
+    use crate::core::ports::fake::{FakeKv, ManualClock, Mode};
     use futures::executor::block_on;
 
     fn setup() -> (LastEvents, FakeKv, ManualClock) {

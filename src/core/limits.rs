@@ -9,7 +9,7 @@
 //! but the origin refused could hold the origin back for every key. Now the
 //! edge refuses such input itself, with a 4xx, before any I/O; and an origin
 //! 4xx is answered as the caller's fault and counts toward nothing
-//! (`crate::tiers::TierError::Refused`).
+//! (`ports::TierError::Refused`).
 //!
 //! | limit | value | why |
 //! |---|---|---|

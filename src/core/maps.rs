@@ -13,10 +13,10 @@ use super::error::Error;
 use super::key::CacheKey;
 use super::lifecycle::Policy;
 use super::limits;
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
 use super::scope::Scope;
 use super::source::Source;
 use super::tiered::{origin_write_error, read_failure_error, TieredCache};
-use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
 
 /// Longest key accepted in an option map, in bytes (`limits`).
 pub use super::limits::MAX_NAME_BYTES as MAX_KEY_BYTES;
@@ -32,6 +32,19 @@ pub struct MapRead {
     pub version: u64,
     /// A stale map was answered without waiting: refresh it in the background.
     pub refresh: bool,
+}
+
+/// One key of an option map, as read (`value: None` when the key is unset).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapKeyRead {
+    /// The key asked for.
+    pub key: String,
+    /// Its value, `None` when unset in the scope.
+    pub value: Option<Value>,
+    /// The tier that answered for the map.
+    pub source: Source,
+    /// The origin version of the map.
+    pub version: u64,
 }
 
 /// The outcome of a write the origin accepted.
@@ -114,10 +127,7 @@ impl OptionMaps {
             return Err(Error::InvalidType("null is not a value; DELETE the key to unset it".into()));
         }
         limits::check_origin_value(&value)?;
-        let map = match io.origin.put_map_key(scope, key, &value).await {
-            Ok(map) => map,
-            Err(e) => return Err(cache.write_failed(&CacheKey::map(scope), e, io.kv, io.clock).await),
-        };
+        let map = cache.origin_first(&CacheKey::map(scope), io, io.origin.put_map_key(scope, key, &value)).await?;
         self.store(cache, io, scope, map).await
     }
 
@@ -136,10 +146,7 @@ impl OptionMaps {
         C: Clock,
     {
         check_key(key)?;
-        let deleted = match io.origin.delete_map_key(scope, key).await {
-            Ok(deleted) => deleted,
-            Err(e) => return Err(cache.write_failed(&CacheKey::map(scope), e, io.kv, io.clock).await),
-        };
+        let deleted = cache.origin_first(&CacheKey::map(scope), io, io.origin.delete_map_key(scope, key)).await?;
         let map = match deleted {
             Some(map) => map,
             // Not set at the origin: whatever is cached may be behind, so

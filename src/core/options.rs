@@ -28,7 +28,7 @@ use super::tiered::{read_failure_error, TieredCache};
 
 #[cfg(test)]
 mod tests;
-use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
 
 /// The answer to an option read.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,31 +51,6 @@ pub struct OptionValue {
     /// A stale value was answered without waiting: refresh the option in the
     /// background (`revalidate`).
     pub refresh: bool,
-}
-
-impl OptionValue {
-    /// The answer as the API shows it: `{name, value, source, degraded,
-    /// lookup?, version?}`. A credential's value is replaced by `null` and
-    /// `redacted: true` unless `reveal_credentials` (admins, and the npm
-    /// package, whose caller is the Worker's own code).
-    pub fn to_json(&self, reveal_credentials: bool) -> Value {
-        let hidden = self.credential && !reveal_credentials;
-        let mut body = serde_json::Map::new();
-        body.insert("name".into(), Value::String(self.name.clone()));
-        body.insert("value".into(), if hidden { Value::Null } else { self.value.clone() });
-        body.insert("source".into(), Value::from(self.source.as_str()));
-        body.insert("degraded".into(), Value::Bool(self.degraded));
-        if hidden {
-            body.insert("redacted".into(), Value::Bool(true));
-        }
-        if let Some(lookup) = self.lookup {
-            body.insert("lookup".into(), Value::from(lookup.as_str()));
-        }
-        if let Some(version) = self.version {
-            body.insert("version".into(), Value::from(version));
-        }
-        Value::Object(body)
-    }
 }
 
 /// The outcome of a write the origin accepted.
@@ -185,10 +160,7 @@ impl Options {
         spec.value_type.check(&value)?;
         limits::check_origin_value(&value)?;
         let key = CacheKey::option(&spec.name);
-        let stored = match io.origin.put_option(&spec.name, &value).await {
-            Ok(stored) => stored,
-            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
-        };
+        let stored = cache.origin_first(&key, io, io.origin.put_option(&spec.name, &value)).await?;
         let version = stored.version;
         let value = stored.value().cloned();
         let cache_updated = cache.after_write(&key, stored, spec.policy, io.kv, io.clock).await;
@@ -210,10 +182,7 @@ impl Options {
     {
         let spec = self.writable(name)?;
         let key = CacheKey::option(&spec.name);
-        let gone = match io.origin.delete_option(&spec.name).await {
-            Ok(gone) => gone,
-            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
-        };
+        let gone = cache.origin_first(&key, io, io.origin.delete_option(&spec.name)).await?;
         let version = gone.version;
         let cache_updated = cache.after_write(&key, gone, spec.policy, io.kv, io.clock).await;
         Ok(OptionWrite { name: spec.name.clone(), value: None, version, cache_updated })
@@ -239,7 +208,7 @@ impl Options {
 
     /// Config value (unless storeonly), else the default.
     fn fallback(&self, spec: &OptionSpec, lookup: Option<Source>, degraded: bool) -> OptionValue {
-        let configured = if spec.flags.contains(Flags::STOREONLY) { None } else { self.config.get(&spec.name) };
+        let configured = self.config.value_for(spec);
         let (value, source) = match configured {
             Some(value) => (value.clone(), Source::Config),
             None => (spec.default.clone(), Source::Default),

@@ -22,34 +22,18 @@
 //! per `url:` rule. Each match is O(len(pattern) × len(text)) at worst and
 //! linear for ordinary patterns; the body limit bounds the texts.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::Error;
 use super::key::CacheKey;
 use super::lifecycle::Policy;
 use super::limits;
 use super::memory::Limits;
-use super::ownership::{evaluate, event_from_json, parse_rules, schema, Evaluation};
+use super::ownership::{evaluate, event_from_json, parse_rules, Evaluation};
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
 use super::scope::Id;
 use super::source::Source;
 use super::tiered::{read_failure_error, TieredCache};
-use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
-
-/// What a caller may write: the rules text and three flags.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct OwnershipInput {
-    /// The rules text, one rule a line.
-    pub raw: String,
-    /// Owners are "everyone" when no rule matches (default true).
-    #[serde(default)]
-    pub fallthrough: Option<bool>,
-    /// The owner of the last matching rule is auto-assigned (default false).
-    #[serde(default)]
-    pub auto_assignment: Option<bool>,
-    /// Whether the rules apply at all (default true).
-    #[serde(default)]
-    pub is_active: Option<bool>,
-}
 
 /// A read: the record as the API shows it (`None`: the project has none).
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +44,16 @@ pub struct OwnershipRead {
     pub source: Source,
     /// A stale record was answered without waiting: refresh it in the background.
     pub refresh: bool,
+}
+
+/// The outcome of an ownership write the origin accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnershipWrite {
+    /// The stored record as the API shows it (`raw`, `schema`, `fallthrough`,
+    /// `auto_assignment`, `is_active`, `version`, `updated_at`).
+    pub record: Value,
+    /// Whether KV took it too (if not, the sync job repairs it).
+    pub cache_updated: bool,
 }
 
 /// Owners of an event, and the tier that answered for the rules.
@@ -74,8 +68,12 @@ pub struct OwnersAnswer {
 }
 
 mod parsed;
+mod record;
 
 pub use parsed::{parse_limits, ParsedRules, RulesCache};
+pub use record::{OwnershipInput, RecordFlags};
+
+use record::{raw_of, to_store, view};
 
 /// Project ownership records, cached with one ttl/grace, and the parsed
 /// rules of the versions seen.
@@ -162,18 +160,10 @@ impl ProjectOwnership {
         limits::check_rules_size(&input.raw)?;
         self.rules.count_parse();
         let rules = parse_rules(&input.raw).map_err(Error::from)?;
-        let record = json!({
-            "raw": input.raw,
-            "fallthrough": input.fallthrough.unwrap_or(true),
-            "auto_assignment": input.auto_assignment.unwrap_or(false),
-            "is_active": input.is_active.unwrap_or(true),
-        });
+        let record = to_store(&input);
         limits::check_origin_body(&record)?;
         let key = CacheKey::ownership(project);
-        let stored = match io.origin.put_ownership(project, &record).await {
-            Ok(stored) => stored,
-            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
-        };
+        let stored = cache.origin_first(&key, io, io.origin.put_ownership(project, &record)).await?;
         let now = io.clock.now_ms();
         let shown = match stored.value() {
             Some(r) => {
@@ -199,10 +189,7 @@ impl ProjectOwnership {
         C: Clock,
     {
         let key = CacheKey::ownership(project);
-        let gone = match io.origin.delete_ownership(project).await {
-            Ok(gone) => gone,
-            Err(e) => return Err(cache.write_failed(&key, e, io.kv, io.clock).await),
-        };
+        let gone = cache.origin_first(&key, io, io.origin.delete_ownership(project)).await?;
         Ok(cache.after_write(&key, gone, self.policy, io.kv, io.clock).await)
     }
 
@@ -229,48 +216,18 @@ impl ProjectOwnership {
         let key = CacheKey::ownership(project);
         let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await;
         let read = read.map_err(read_failure_error)?;
-        let (parsed, fallthrough, auto_assignment) = match read.entry.value() {
-            None => (None, true, false),
+        let (parsed, flags) = match read.entry.value() {
+            None => (None, RecordFlags::DEFAULT),
             Some(record) => {
-                let active = record["is_active"].as_bool().unwrap_or(true);
-                let parsed =
-                    active.then(|| self.rules.get(project, read.entry.version, raw_of(record), io.clock.now_ms()));
-                let fallthrough = record["fallthrough"].as_bool().unwrap_or(true);
-                (parsed, fallthrough, record["auto_assignment"].as_bool().unwrap_or(false))
+                let flags = RecordFlags::of_record(record);
+                let now = io.clock.now_ms();
+                (flags.is_active.then(|| self.rules.get(project, read.entry.version, raw_of(record), now)), flags)
             }
         };
         let rules = parsed.as_deref().map(ParsedRules::rules).unwrap_or_default();
-        let evaluation = evaluate(rules, &event, fallthrough, auto_assignment);
+        let evaluation = evaluate(rules, &event, flags.fallthrough, flags.auto_assignment);
         Ok(OwnersAnswer { evaluation, source: read.source, refresh: read.refresh })
     }
-}
-
-/// The rules text of a stored record ("" when it has none).
-fn raw_of(record: &Value) -> &str {
-    record["raw"].as_str().unwrap_or("")
-}
-
-/// The record as the API shows it: the stored fields plus the parsed schema.
-fn view(record: &Value, version: u64, parsed: &ParsedRules) -> Value {
-    let (schema_value, schema_error) = match &parsed.rules {
-        Ok(rules) => (schema(rules), Value::Null),
-        Err(e) => (Value::Null, Value::String(Error::from(e.clone()).to_string())),
-    };
-    let mut shown = json!({
-        "raw": record["raw"],
-        "schema": schema_value,
-        "fallthrough": record["fallthrough"],
-        "auto_assignment": record["auto_assignment"],
-        "is_active": record["is_active"],
-        "version": version,
-        "updated_at": record["updated_at"],
-    });
-    if !schema_error.is_null() {
-        if let Value::Object(map) = &mut shown {
-            map.insert("schema_error".into(), schema_error);
-        }
-    }
-    shown
 }
 
 #[cfg(test)]

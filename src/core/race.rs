@@ -34,7 +34,7 @@ pub async fn race<A: Future, B: Future>(a: A, b: B) -> First<A::Output, B::Outpu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tiers::fake::YieldOnce;
+    use crate::core::ports::fake::YieldOnce;
     use futures::executor::block_on;
 
     #[test]

@@ -40,20 +40,54 @@ pub fn parse_id(text: &str, what: &str) -> Result<Id, Error> {
 }
 
 impl Scope {
+    /// The scope named by these ids: an organization, a project, or a user
+    /// alone, within a project or within an organization. The one place a
+    /// combination is judged, with the messages both front ends give (the
+    /// HTTP API's path and query, the npm package's scope object).
+    ///
+    /// # Errors
+    /// `invalid_scope` for a combination that cannot exist: none, a project
+    /// and an organization without a user, or a user within both.
+    pub fn from_ids(organization: Option<Id>, project: Option<Id>, user: Option<Id>) -> Result<Scope, Error> {
+        match (user, project, organization) {
+            (Some(user), None, None) => Ok(Scope::User(user)),
+            (Some(user), Some(project), None) => Ok(Scope::UserInProject(user, project)),
+            (Some(user), None, Some(organization)) => Ok(Scope::UserInOrganization(user, organization)),
+            (Some(_), Some(_), Some(_)) => Err(Error::InvalidScope(
+                "a user's options are either within a project or within an organization, not both".into(),
+            )),
+            (None, Some(project), None) => Ok(Scope::Project(project)),
+            (None, None, Some(organization)) => Ok(Scope::Organization(organization)),
+            (None, Some(_), Some(_)) => Err(Error::InvalidScope(
+                "a scope is one organization or one project (or a user within either), not both".into(),
+            )),
+            (None, None, None) => Err(Error::InvalidScope("a scope names an organization, a project or a user".into())),
+        }
+    }
+
+    /// Judges which ids are given before any is parsed (as
+    /// [`Scope::from_ids`] would), so a combination that cannot exist is
+    /// `invalid_scope` whatever its ids say.
+    ///
+    /// # Errors
+    /// As [`Scope::from_ids`].
+    pub fn check_given(organization: bool, project: bool, user: bool) -> Result<(), Error> {
+        // Any valid id stands in for the ones not parsed yet.
+        let given = |yes: bool| yes.then_some(1);
+        Scope::from_ids(given(organization), given(project), given(user)).map(drop)
+    }
+
     /// The user scope named by the optional `project` / `organization`
     /// query values.
     ///
     /// # Errors
-    /// `invalid_scope` when both are given; `invalid_id` for a bad id.
+    /// `invalid_scope` when both are given (before either is parsed);
+    /// `invalid_id` for a bad id.
     pub fn user(user: Id, project: Option<&str>, organization: Option<&str>) -> Result<Scope, Error> {
-        match (project, organization) {
-            (Some(_), Some(_)) => Err(Error::InvalidScope(
-                "a user's options are either within a project or within an organization, not both".into(),
-            )),
-            (Some(p), None) => Ok(Scope::UserInProject(user, parse_id(p, "project")?)),
-            (None, Some(o)) => Ok(Scope::UserInOrganization(user, parse_id(o, "organization")?)),
-            (None, None) => Ok(Scope::User(user)),
-        }
+        Scope::check_given(organization.is_some(), project.is_some(), true)?;
+        let project = project.map(|p| parse_id(p, "project")).transpose()?;
+        let organization = organization.map(|o| parse_id(o, "organization")).transpose()?;
+        Scope::from_ids(organization, project, Some(user))
     }
 
     /// The origin path of this map (`/organizations/1/options`, …), with the
@@ -107,6 +141,27 @@ mod tests {
         assert_eq!(Scope::user(1, None, Some("3")), Ok(Scope::UserInOrganization(1, 3)));
         assert_eq!(Scope::user(1, None, None), Ok(Scope::User(1)));
         assert_eq!(Scope::user(1, Some("x"), None).map_err(|e| e.code()), Err("invalid_id"));
+    }
+
+    #[test]
+    fn only_the_five_scopes_can_be_named() {
+        let (o, p, u) = (Some(3), Some(2), Some(1));
+        assert_eq!(Scope::from_ids(o, None, None), Ok(Scope::Organization(3)));
+        assert_eq!(Scope::from_ids(None, p, None), Ok(Scope::Project(2)));
+        assert_eq!(Scope::from_ids(None, None, u), Ok(Scope::User(1)));
+        assert_eq!(Scope::from_ids(None, p, u), Ok(Scope::UserInProject(1, 2)));
+        assert_eq!(Scope::from_ids(o, None, u), Ok(Scope::UserInOrganization(1, 3)));
+        for (o, p, u) in [(o, p, u), (o, p, None), (None, None, None)] {
+            assert_eq!(Scope::from_ids(o, p, u).map_err(|e| e.code()), Err("invalid_scope"), "{o:?} {p:?} {u:?}");
+            let given = Scope::check_given(o.is_some(), p.is_some(), u.is_some());
+            assert_eq!(given.map_err(|e| e.code()), Err("invalid_scope"));
+        }
+        assert_eq!(Scope::check_given(false, true, true), Ok(()));
+        assert_eq!(
+            Scope::user(1, Some("x"), Some("y")).map_err(|e| e.code()),
+            Err("invalid_scope"),
+            "the combination is judged before the ids"
+        );
     }
 
     #[test]

@@ -13,14 +13,13 @@ use super::last_event::LastEvents;
 use super::lifecycle::Millis;
 use super::maps::OptionMaps;
 use super::options::Options;
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
 use super::project_ownership::{parse_limits, ProjectOwnership};
 use super::registry::{parse_legacy_prefixes, Registry};
-use super::scope::{Id, Scope};
 use super::settings::Settings;
 use super::stats::StatsSnapshot;
 use super::sync::{self, KindPolicies, SyncLimits, SyncReport};
 use super::tiered::TieredCache;
-use crate::tiers::{Clock, DurableStore, Io, NetworkCache};
 
 /// The state of one isolate.
 pub struct Service {
@@ -42,16 +41,9 @@ pub struct Service {
     pub problems: Vec<String>,
 }
 
-/// A key to refresh in the background after a stale answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refresh {
-    /// A registered option.
-    Option(String),
-    /// An option map.
-    Map(Scope),
-    /// A project's ownership record.
-    Ownership(Id),
-}
+/// A key to refresh in the background after a stale answer (`answer`,
+/// kept at this path).
+pub use super::answer::Refresh;
 
 impl Service {
     /// Builds the state `settings` describe. Bad config values are not
@@ -140,7 +132,7 @@ mod tests {
 
     use super::*;
     use crate::core::key::CacheKey;
-    use crate::tiers::fake::FakeTiers;
+    use crate::core::ports::fake::FakeTiers;
 
     fn settings(vars: &[(&str, &str)]) -> Settings {
         Settings::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()))

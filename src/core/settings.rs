@@ -12,6 +12,7 @@
 
 use super::lifecycle::Policy;
 use super::memory::Limits;
+use super::ports::KV_MIN_EXPIRATION_SECS;
 use super::sync::{SyncLimits, MAX_KV_OPS, MAX_ORIGIN_CALLS, MIN_KV_OPS};
 use super::throttle::ThrottleConfig;
 use super::tiered::Timeouts;
@@ -106,7 +107,7 @@ impl Settings {
                 },
             }
         };
-        let kv_expiration_secs = number("KV_EXPIRATION_SECS", defaults::KV_EXPIRATION_SECS, 60);
+        let kv_expiration_secs = number("KV_EXPIRATION_SECS", defaults::KV_EXPIRATION_SECS, KV_MIN_EXPIRATION_SECS);
         let origin_timeout_ms = number("ORIGIN_TIMEOUT_MS", defaults::ORIGIN_TIMEOUT_MS, 1);
         let timeout_defaults = Timeouts::default();
         let timeouts = Timeouts {
@@ -138,7 +139,8 @@ impl Settings {
             number("OWNERSHIP_TTL_SECS", default_ttl, 0),
             number("OWNERSHIP_GRACE_SECS", default_grace, 0),
         );
-        let last_event_expiration_secs = number("LAST_EVENT_EXPIRATION_SECS", defaults::LAST_EVENT_EXPIRATION_SECS, 60);
+        let last_event_expiration_secs =
+            number("LAST_EVENT_EXPIRATION_SECS", defaults::LAST_EVENT_EXPIRATION_SECS, KV_MIN_EXPIRATION_SECS);
         let sync_defaults = SyncLimits::default();
         let sync_kv_ops = number("SYNC_MAX_KV_OPS", u64::from(sync_defaults.max_kv_ops), u64::from(MIN_KV_OPS));
         let sync_origin_calls = number("SYNC_MAX_ORIGIN_CALLS", u64::from(sync_defaults.max_origin_calls), 1);

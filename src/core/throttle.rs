@@ -10,8 +10,8 @@
 //! success closes the breaker. Pure: time is passed in.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
+use super::bounded::BoundedTable;
 use super::key::CacheKey;
 use super::lifecycle::Millis;
 
@@ -60,11 +60,20 @@ struct Backoff {
     delay: Millis,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
-    keys: HashMap<CacheKey, Backoff>,
+    /// Keys backing off. Bounded: past the bound the expired ones are
+    /// dropped, and all of them when many keys fail within one window
+    /// (their keys may be retried early; the breaker still guards the origin).
+    keys: BoundedTable<CacheKey, Backoff>,
     consecutive_failures: u32,
     open_until: Option<Millis>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State { keys: BoundedTable::new(MAX_KEYS), consecutive_failures: 0, open_until: None }
+    }
 }
 
 /// Backoff per key and the breaker, for one isolate.
@@ -74,7 +83,7 @@ pub struct Throttle {
     state: RefCell<State>,
 }
 
-/// Most keys remembered as backing off; past it expired ones are dropped.
+/// Most keys remembered as backing off (`bounded`).
 const MAX_KEYS: usize = 10_000;
 
 impl Throttle {
@@ -122,21 +131,11 @@ impl Throttle {
     pub fn failed(&self, key: &CacheKey, now: Millis) {
         let config = self.config;
         let mut state = self.state.borrow_mut();
-        if state.keys.len() >= MAX_KEYS && !state.keys.contains_key(key) {
-            state.keys.retain(|_, b| b.until > now);
-            // Still crowded with live backoffs (many keys failing within one
-            // window): forget them rather than grow without bound. Their keys
-            // may be retried early; the breaker still guards the origin, and
-            // clearing at half keeps the rescans rare.
-            if state.keys.len() >= MAX_KEYS / 2 {
-                state.keys.clear();
-            }
-        }
         let delay = match state.keys.get(key) {
             Some(b) => b.delay.saturating_mul(2).min(config.backoff_max_ms),
             None => config.backoff_start_ms,
         };
-        state.keys.insert(key.clone(), Backoff { until: now.saturating_add(delay), delay });
+        state.keys.insert(key.clone(), Backoff { until: now.saturating_add(delay), delay }, |b| b.until > now);
         state.consecutive_failures = state.consecutive_failures.saturating_add(1);
         if state.consecutive_failures >= config.breaker_threshold {
             state.open_until = Some(now.saturating_add(config.breaker_open_ms));

@@ -120,6 +120,19 @@ impl std::fmt::Display for ValueType {
     }
 }
 
+/// The JSON kind of a value in plain words (`a list`, `an object`), for
+/// messages about the shape of a document (the registry, `OPTIONS_CONFIG`).
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// What a value is, in the vocabulary of the type names, for messages.
 fn describe(value: &Value) -> &'static str {
     match value {

@@ -15,12 +15,12 @@ use std::rc::Rc;
 use worker::{Context, Env};
 
 use crate::core::error::{Error, Reason};
+use crate::core::ports::Io;
 use crate::core::service::{Refresh, Service};
 use crate::core::settings::Settings;
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
 use crate::tiers::origin::{OriginClient, PendingGets};
-use crate::tiers::Io;
 
 /// The KV namespace binding name in `wrangler.toml` (the edge Worker's, and
 /// the default of `embed::EdgeOptions`).

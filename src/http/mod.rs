@@ -3,11 +3,12 @@
 //! | module | holds |
 //! |---|---|
 //! | `route` | the route table (pure, tested natively) |
+//! | `percent` | percent-decoding of paths and queries (pure) |
 //! | `auth` | read vs admin tokens |
 //! | `isolate` | the state one isolate keeps between requests (also behind `embed`) |
 //! | `body` | reading bodies within the size limit |
 //! | `reply` | JSON answers and the one error → response mapping |
-//! | `handlers` | one function per route |
+//! | `handlers` | route → the core's call, its answer sent; the answers only HTTP gives |
 //! | `entry` | the `fetch` and `scheduled` events |
 //!
 //! `isolate` is compiled with the `worker` feature (the library);
@@ -17,6 +18,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod percent;
 pub mod route;
 
 #[cfg(feature = "worker-entry")]

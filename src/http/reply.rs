@@ -26,7 +26,8 @@ pub fn json(status: u16, body: &Value, source: Option<Source>) -> Response {
     }
 }
 
-/// The `{"error": {"code", "message"}}` answer for `error`, with its status.
+/// The `{"error": {"code", "message", "line"?, "column"?}}` answer for
+/// `error` (its fields: `Error::to_json`), with its status.
 pub fn error(error: &Error) -> Response {
-    json(error.status(), &json!({ "error": { "code": error.code(), "message": error.to_string() } }), None)
+    json(error.status(), &json!({ "error": error.to_json() }), None)
 }

@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::interop::{global, method};
 use crate::core::lifecycle::Millis;
-use crate::tiers::Clock;
+use crate::core::ports::Clock;
 
 /// The JS clock.
 pub struct JsClock;

@@ -64,7 +64,7 @@ pub fn id(value: &JsValue, what: &str) -> Result<Id, Error> {
 }
 
 /// A scope object: `{ organization }`, `{ project }`, or `{ user }` with an
-/// optional `project` or `organization` (not both).
+/// optional `project` or `organization` (not both: `Scope::from_ids`).
 pub fn scope(value: &JsValue) -> Result<Scope, Error> {
     if !value.is_object() {
         return Err(Error::InvalidScope(
@@ -79,21 +79,7 @@ pub fn scope(value: &JsValue) -> Result<Scope, Error> {
             id(&v, name).map(Some)
         }
     };
-    let (organization, project, user) = (field("organization")?, field("project")?, field("user")?);
-    match (user, project, organization) {
-        (Some(user), None, None) => Ok(Scope::User(user)),
-        (Some(user), Some(project), None) => Ok(Scope::UserInProject(user, project)),
-        (Some(user), None, Some(organization)) => Ok(Scope::UserInOrganization(user, organization)),
-        (Some(_), Some(_), Some(_)) => Err(Error::InvalidScope(
-            "a user's options are either within a project or within an organization, not both".into(),
-        )),
-        (None, Some(project), None) => Ok(Scope::Project(project)),
-        (None, None, Some(organization)) => Ok(Scope::Organization(organization)),
-        (None, Some(_), Some(_)) => Err(Error::InvalidScope(
-            "a scope is one organization or one project (or a user within either), not both".into(),
-        )),
-        (None, None, None) => Err(Error::InvalidScope("a scope names an organization, a project or a user".into())),
-    }
+    Scope::from_ids(field("organization")?, field("project")?, field("user")?)
 }
 
 /// Group hash ids: an array of at most `max` integers (numbers, decimal
@@ -153,6 +139,21 @@ fn decimal_text(value: &JsValue) -> Option<String> {
         return big.to_string(10).ok().map(String::from);
     }
     None
+}
+
+/// The core's answer as the package shows it: the edge API's JSON with its
+/// top-level keys in camelCase (`cache_updated` → `cacheUpdated`), and an
+/// ownership record under `ownership` shown as the record itself is when
+/// it is the answer (`putOwnership`). Data inside (values, maps, schemas,
+/// matched rules) is as the HTTP API shows it.
+pub fn render(body: Value) -> Value {
+    let mut out = camel_case_keys(body);
+    if let Value::Object(map) = &mut out {
+        if let Some(record) = map.remove("ownership") {
+            map.insert("ownership".into(), camel_case_keys(record));
+        }
+    }
+    out
 }
 
 /// `hits_local` → `hitsLocal`, for the top-level keys of an object: the

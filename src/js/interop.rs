@@ -3,6 +3,7 @@
 //! the `Error`s (with a `code`) this package throws.
 
 use js_sys::{Function, Object, Promise, Reflect};
+use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -62,10 +63,23 @@ pub fn message(thrown: &JsValue) -> String {
     }
 }
 
-/// A JS `Error` whose `code` is the stable code of the edge API.
+/// A JS `Error` with the fields the HTTP API's error has (`Error::to_json`:
+/// `code`, and `line` / `column` for rules text the edge placed), its
+/// `status`, and `detail` for the caller's logs.
 pub fn js_error(error: &Error) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
-    set(&js, "code", &JsValue::from_str(error.code()));
+    if let Value::Object(fields) = error.to_json() {
+        for (name, value) in fields {
+            let value = match value {
+                Value::String(text) => JsValue::from_str(&text),
+                Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or_default()),
+                _ => continue,
+            };
+            if name != "message" {
+                set(&js, &name, &value);
+            }
+        }
+    }
     set(&js, "status", &JsValue::from(error.status()));
     if let Some(detail) = error.detail() {
         set(&js, "detail", &JsValue::from_str(detail));

@@ -12,8 +12,7 @@ use js_sys::{Array, Map, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::interop::{call_and_await, message, method, set};
-use crate::core::tiered::KV_MIN_EXPIRATION_SECS;
-use crate::tiers::{NetworkCache, TierError};
+use crate::core::ports::{kv_expiration, NetworkCache, TierError};
 
 /// A KV binding (the object a Worker gets as `env.CACHE`).
 pub struct JsKv {
@@ -50,7 +49,7 @@ impl NetworkCache for JsKv {
 
     async fn put(&self, key: &str, value: String, expiration_ttl_secs: u64) -> Result<(), TierError> {
         let options = Object::new();
-        let ttl = expiration_ttl_secs.max(KV_MIN_EXPIRATION_SECS);
+        let ttl = kv_expiration(expiration_ttl_secs);
         set(&options, "expirationTtl", &JsValue::from_f64(ttl as f64));
         self.call("put", &[JsValue::from_str(key), JsValue::from_str(&value), options.into()]).await.map(|_| ())
     }

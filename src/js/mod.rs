@@ -9,16 +9,18 @@
 //! so concurrent calls from many requests are safe; nothing from JS is
 //! unwrapped (a panic would abort the wasm instance).
 //!
-//! Each method is thin: convert the arguments (`convert`), call the core,
-//! shape the answer. Arguments are checked inside the returned promise, so
-//! every mistake is a rejection with a `code`, never a synchronous throw.
+//! Each method is thin: convert the arguments (`convert`) into the core's
+//! call (`core::calls`), and render its answer (the core shapes it; here
+//! its top-level keys become camelCase). Arguments are checked inside the
+//! returned promise, so every mistake is a rejection with a `code`, never
+//! a synchronous throw.
 //!
 //! | module | holds |
 //! |---|---|
 //! | `types` | the hand-written TypeScript types of every argument and answer |
 //! | `config` | `StoreConfig` → the Worker's settings, KV, origin |
-//! | `convert` | checked arguments (names, ids, scopes, rules input) and answers |
-//! | `interop` | `Reflect`/`Function` helpers, JS `Error`s with a `code` |
+//! | `convert` | checked arguments (names, ids, scopes, rules input); answers rendered (camelCase at the top) |
+//! | `interop` | `Reflect`/`Function` helpers, JS `Error`s with the core error's fields |
 //! | `kv` | `NetworkCache` over a KV binding object |
 //! | `origin` | `DurableStore` over `fetch` |
 //! | `clock` | `Clock` over `Date.now()` and `setTimeout` |
@@ -35,20 +37,22 @@ use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::Promise;
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use self::clock::JsClock;
-use self::convert::{camel_case_keys, from_js, to_js};
+use self::convert::{camel_case_keys, from_js, render, to_js};
 use self::interop::{js_error, method};
 use self::kv::JsKv;
 use self::origin::{JsOrigin, OriginConfig};
 use self::types::*;
+use crate::core::answer::{Answer, Refresh};
+use crate::core::calls::Call;
 use crate::core::error::Error;
-use crate::core::service::{Refresh, Service};
-use crate::tiers::{Clock, Io};
+use crate::core::ports::{Clock, Io};
+use crate::core::service::Service;
 
 /// Everything one store keeps: the core's state and the JS I/O it was built with.
 struct Inner {
@@ -61,12 +65,12 @@ struct Inner {
 /// One call on a store: the store's state and an origin client of the
 /// call's own, so a read it abandons at the soft timeout can be finished
 /// by its background refresh (and by nothing else).
-struct Call {
+struct OnCall {
     inner: Rc<Inner>,
     origin: JsOrigin,
 }
 
-impl Call {
+impl OnCall {
     fn io(&self) -> Io<'_, JsKv, JsOrigin, JsClock> {
         Io { kv: &self.inner.kv, origin: &self.origin, clock: &self.inner.clock }
     }
@@ -74,7 +78,7 @@ impl Call {
     /// Refreshes a key in the background after a stale answer: under
     /// `ctx.waitUntil` when a context was given, else as a floating promise.
     fn refresh_later(&self, what: Refresh, ctx: Option<MaybeWaitUntil>) {
-        let refresh = Call { inner: Rc::clone(&self.inner), origin: self.origin.sharing() };
+        let refresh = OnCall { inner: Rc::clone(&self.inner), origin: self.origin.sharing() };
         let promise: Promise = future_to_promise(async move {
             let updated = refresh.service.revalidate(&refresh.io(), &what).await;
             Ok(JsValue::from_bool(updated))
@@ -87,7 +91,23 @@ impl Call {
     }
 }
 
-impl std::ops::Deref for Call {
+impl OnCall {
+    /// Makes `call` on the core.
+    async fn answer(&self, call: Call) -> Result<Answer, Error> {
+        self.service.answer(&self.io(), call).await
+    }
+
+    /// The core's answer as the package gives it (`render`), its refresh
+    /// (if any) started in the background.
+    fn send(&self, answer: Answer, ctx: Option<MaybeWaitUntil>) -> Value {
+        if let Some(what) = answer.refresh {
+            self.refresh_later(what, ctx);
+        }
+        render(answer.body)
+    }
+}
+
+impl std::ops::Deref for OnCall {
     type Target = Inner;
 
     fn deref(&self) -> &Inner {
@@ -116,10 +136,11 @@ impl Store {
     /// Rejects only for unknown or non-string names. Pass a Worker's `ctx` so a stale
     /// answer's background refresh runs under `ctx.waitUntil`.
     ///
-    /// An answer backed by a fresh isolate-memory entry also carries a
-    /// non-enumerable `freshUntil` (ms since the epoch), taken in the same
-    /// synchronous step as the answer: the package's entry (`hot.js`) keeps
-    /// the answer until then and serves it without crossing into wasm.
+    /// An answer backed by a fresh isolate-memory entry also carries two
+    /// non-enumerable properties, taken in the same synchronous step as the
+    /// answer: `freshUntil` (ms since the epoch) and `freshAnswer` (what
+    /// every read gives until then, a memory hit): the package's entry
+    /// (`hot.js`) keeps that answer and serves it without crossing into wasm.
     #[wasm_bindgen(js_name = getOption)]
     pub fn get_option(
         &self,
@@ -129,21 +150,14 @@ impl Store {
         let call = self.call();
         let promise = future_to_promise(async move {
             let name = convert::name(&name, "the option name").map_err(|e| js_error(&e))?;
-            let answer =
-                call.service.options.get(&call.service.cache, &call.io(), &name).await.map_err(|e| js_error(&e))?;
-            let fresh_until = match (answer.lookup, call.service.options.registry().lookup_keyed(&answer.name)) {
-                (Some(_), Ok((_, key))) if !answer.degraded => {
-                    call.service.cache.fresh_until(&key, call.clock.now_ms())
-                }
-                _ => None,
-            };
-            if answer.refresh {
-                call.refresh_later(Refresh::Option(answer.name.clone()), ctx);
-            }
             // Credentials are not hidden: the caller is the Worker's own code.
-            let js = to_js(&answer.to_json(true))?;
-            if let Some(until) = fresh_until {
-                interop::define_hidden(&js, "freshUntil", &JsValue::from_f64(until as f64));
+            let asked = Call::GetOption { name, reveal_credentials: true, keep: true };
+            let answer = call.answer(asked).await.map_err(|e| js_error(&e))?;
+            let kept = answer.keep.clone();
+            let js = to_js(&call.send(answer, ctx))?;
+            if let Some(kept) = kept {
+                interop::define_hidden(&js, "freshUntil", &JsValue::from_f64(kept.until as f64));
+                interop::define_hidden(&js, "freshAnswer", &to_js(&render(kept.body))?);
             }
             Ok(js)
         });
@@ -161,13 +175,7 @@ impl Store {
         self.spawn(|call| async move {
             let name = convert::name(&name, "the option name")?;
             let value = from_js(&value)?;
-            let written = call.service.options.set(&call.service.cache, &call.io(), &name, value).await?;
-            Ok(json!({
-                "name": written.name,
-                "value": written.value,
-                "version": written.version,
-                "cacheUpdated": written.cache_updated,
-            }))
+            Ok(call.send(call.answer(Call::SetOption { name, value }).await?, None))
         })
     }
 
@@ -177,8 +185,7 @@ impl Store {
     pub fn delete_option(&self, #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> OptionDeletePromise {
         self.spawn(|call| async move {
             let name = convert::name(&name, "the option name")?;
-            let written = call.service.options.delete(&call.service.cache, &call.io(), &name).await?;
-            Ok(json!({ "name": written.name, "version": written.version, "cacheUpdated": written.cache_updated }))
+            Ok(call.send(call.answer(Call::DeleteOption { name }).await?, None))
         })
     }
 
@@ -199,11 +206,7 @@ impl Store {
         let scope = JsValue::from(scope);
         self.spawn(|call| async move {
             let scope = convert::scope(&scope)?;
-            let read = call.service.maps.get(&call.service.cache, &call.io(), &scope).await?;
-            if read.refresh {
-                call.refresh_later(Refresh::Map(scope), ctx);
-            }
-            Ok(json!({ "values": read.values, "source": read.source.as_str(), "version": read.version }))
+            Ok(call.send(call.answer(Call::GetMap { scope }).await?, ctx))
         })
     }
 
@@ -220,12 +223,7 @@ impl Store {
         self.spawn(|call| async move {
             let scope = convert::scope(&scope)?;
             let key = convert::name(&key, "the key")?;
-            let read = call.service.maps.get(&call.service.cache, &call.io(), &scope).await?;
-            if read.refresh {
-                call.refresh_later(Refresh::Map(scope), ctx);
-            }
-            let value = read.values.get(&key).cloned().unwrap_or(Value::Null);
-            Ok(json!({ "key": key, "value": value, "source": read.source.as_str(), "version": read.version }))
+            Ok(call.send(call.answer(Call::GetMapKey { scope, key }).await?, ctx))
         })
     }
 
@@ -243,9 +241,7 @@ impl Store {
             let scope = convert::scope(&scope)?;
             let key = convert::name(&key, "the key")?;
             let value = from_js(&value)?;
-            let io = call.io();
-            let written = call.service.maps.set(&call.service.cache, &io, &scope, &key, value.clone()).await?;
-            Ok(json!({ "key": key, "value": value, "version": written.version, "cacheUpdated": written.cache_updated }))
+            Ok(call.send(call.answer(Call::SetMapKey { scope, key, value }).await?, None))
         })
     }
 
@@ -260,8 +256,7 @@ impl Store {
         self.spawn(|call| async move {
             let scope = convert::scope(&scope)?;
             let key = convert::name(&key, "the key")?;
-            let written = call.service.maps.delete(&call.service.cache, &call.io(), &scope, &key).await?;
-            Ok(json!({ "key": key, "version": written.version, "cacheUpdated": written.cache_updated }))
+            Ok(call.send(call.answer(Call::DeleteMapKey { scope, key }).await?, None))
         })
     }
 
@@ -275,11 +270,7 @@ impl Store {
     ) -> OwnershipReadPromise {
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
-            let read = call.service.ownership.get(&call.service.cache, &call.io(), project).await?;
-            if read.refresh {
-                call.refresh_later(Refresh::Ownership(project), ctx);
-            }
-            Ok(json!({ "ownership": read.record.map(camel_case_keys), "source": read.source.as_str() }))
+            Ok(call.send(call.answer(Call::GetOwnership { project }).await?, ctx))
         })
     }
 
@@ -295,13 +286,7 @@ impl Store {
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
             let input = convert::ownership_input(&input)?;
-            let io = call.io();
-            let (record, cache_updated) = call.service.ownership.put(&call.service.cache, &io, project, input).await?;
-            let mut record = camel_case_keys(record);
-            if let Value::Object(map) = &mut record {
-                map.insert("cacheUpdated".into(), Value::Bool(cache_updated));
-            }
-            Ok(record)
+            Ok(call.send(call.answer(Call::PutOwnership { project, input }).await?, None))
         })
     }
 
@@ -313,8 +298,7 @@ impl Store {
     ) -> OwnershipDeletePromise {
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
-            let cache_updated = call.service.ownership.delete(&call.service.cache, &call.io(), project).await?;
-            Ok(json!({ "cacheUpdated": cache_updated }))
+            Ok(call.send(call.answer(Call::DeleteOwnership { project }).await?, None))
         })
     }
 
@@ -330,15 +314,7 @@ impl Store {
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
             let event = from_js(&event).map_err(|e| Error::InvalidBody(format!("event data: {e}")))?;
-            let answer = call.service.ownership.owners(&call.service.cache, &call.io(), project, &event).await?;
-            if answer.refresh {
-                call.refresh_later(Refresh::Ownership(project), ctx);
-            }
-            let mut body = camel_case_keys(serde_json::to_value(&answer.evaluation).unwrap_or_else(|_| json!({})));
-            if let Value::Object(map) = &mut body {
-                map.insert("source".into(), json!(answer.source.as_str()));
-            }
-            Ok(body)
+            Ok(call.send(call.answer(Call::Owners { project, event }).await?, ctx))
         })
     }
 
@@ -354,11 +330,9 @@ impl Store {
     ) -> RecordedPromise {
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
-            let hashes = convert::hash_ids(&hash_ids, crate::core::limits::MAX_RECORD_BATCH)?;
+            let hash_ids = convert::hash_ids(&hash_ids, crate::core::limits::MAX_RECORD_BATCH)?;
             let event_id = convert::text(&event_id, "an event id")?;
-            let events = &call.service.last_events;
-            let recorded = events.record(&call.kv, &call.clock, project, &hashes, &event_id).await?;
-            Ok(json!({ "recorded": recorded }))
+            Ok(call.send(call.answer(Call::RecordLastProcessed { project, hash_ids, event_id }).await?, None))
         })
     }
 
@@ -372,9 +346,8 @@ impl Store {
     ) -> LastProcessedPromise {
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
-            let hashes = convert::hash_ids(&hash_ids, crate::core::limits::MAX_FETCH_BATCH)?;
-            let found = call.service.last_events.fetch(&call.kv, project, &hashes).await?;
-            Ok(json!({ "eventIds": found }))
+            let hash_ids = convert::hash_ids(&hash_ids, crate::core::limits::MAX_FETCH_BATCH)?;
+            Ok(call.send(call.answer(Call::LastProcessed { project, hash_ids }).await?, None))
         })
     }
 
@@ -384,10 +357,7 @@ impl Store {
     /// limits, and answers `{ synced, options, maps, ownership, failed,
     /// skipped, unreadable, kvOps, originCalls, cursor, more, problems }`.
     pub fn sync(&self) -> SyncPromise {
-        self.spawn(|call| async move {
-            let report = call.service.sync(&call.io()).await?;
-            Ok(camel_case_keys(serde_json::to_value(report).unwrap_or_else(|_| json!({}))))
-        })
+        self.spawn(|call| async move { Ok(call.send(call.answer(Call::Sync).await?, None)) })
     }
 
     /// This store's counters and memory figures.
@@ -406,15 +376,15 @@ impl Store {
 
 impl Store {
     /// A call on this store, with an origin client of its own.
-    fn call(&self) -> Call {
-        Call { inner: Rc::clone(&self.inner), origin: JsOrigin::new(Rc::clone(&self.inner.origin)) }
+    fn call(&self) -> OnCall {
+        OnCall { inner: Rc::clone(&self.inner), origin: JsOrigin::new(Rc::clone(&self.inner.origin)) }
     }
 
     /// Runs `work` on this store's state as a JS promise: an `Err` becomes
     /// a rejection with an `Error` whose `code` is the edge API's.
     fn spawn<F, Fut, T>(&self, work: F) -> T
     where
-        F: FnOnce(Call) -> Fut,
+        F: FnOnce(OnCall) -> Fut,
         Fut: Future<Output = Result<Value, Error>> + 'static,
         T: JsCast,
     {

@@ -1,15 +1,14 @@
 //! The origin API over the global `fetch`: one `OriginExchange`, so the
-//! contract itself (paths, parsers) is `tiers::origin_api`, shared with the
-//! Worker; this file only moves bytes.
+//! contract itself (paths, parsers) is `tiers::origin_api` and how an
+//! exchange is shared, timed out and aborted is `tiers::exchange`, both
+//! shared with the Worker; this file only moves bytes.
 //!
-//! Each exchange carries the origin token and is cut off (its fetch
-//! aborted) at the hard timeout. A read runs as a JS promise of its own,
-//! recorded in `PendingGets`: when the core abandons it at the soft timeout
-//! (the stale value answers), it keeps running, and the background refresh
-//! of the *same call* awaits it instead of sending a second request, as the
-//! Worker does. A client and its `PendingGets` belong to one `Store` call
-//! and its refresh, never to another call (on Workers a request must not
-//! await another request's I/O).
+//! Each exchange carries the origin token and runs as a JS promise of its
+//! own, so a read the core abandons at the soft timeout keeps running and
+//! the background refresh of the *same call* finishes it, as the Worker
+//! does. A client and its `PendingGets` belong to one `Store` call and its
+//! refresh, never to another call (on Workers a request must not await
+//! another request's I/O).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,11 +19,11 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::clock::sleep;
 use super::interop::{call_and_await, global, message, method, prop, set};
+use crate::core::coalesce::PendingReads;
 use crate::core::lifecycle::Millis;
-use crate::core::race::{race, First};
+use crate::core::ports::TierError;
+use crate::tiers::exchange::{exchange, UnderWay};
 use crate::tiers::origin_api::{OriginExchange, Verb};
-use crate::tiers::pending::PendingReads;
-use crate::tiers::TierError;
 
 /// Where the origin is and how to call it; one per store.
 pub struct OriginConfig {
@@ -42,14 +41,32 @@ type Outcome = Rc<RefCell<Option<Result<(u16, String), TierError>>>>;
 /// One exchange under way: its promise (settles when the exchange ends),
 /// where it leaves its outcome, and the `AbortController` that cuts it off.
 #[derive(Clone)]
-pub struct UnderWay {
+pub struct FetchUnderWay {
     done: Promise,
     outcome: Outcome,
     controller: Option<JsValue>,
 }
 
-/// Origin reads one store call has under way, by path (`tiers::pending`).
-pub type PendingGets = PendingReads<UnderWay>;
+impl UnderWay for FetchUnderWay {
+    async fn answer(&self) -> Result<(u16, String), TierError> {
+        let _ = JsFuture::from(self.done.clone()).await;
+        self.outcome
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| Err(TierError::Interrupted("the exchange ended without an answer".into())))
+    }
+
+    fn abort(&self) {
+        if let Some(controller) = &self.controller {
+            if let Some(abort) = method(controller, "abort") {
+                let _ = abort.call0(controller);
+            }
+        }
+    }
+}
+
+/// Origin reads one store call has under way, by path (`tiers::exchange`).
+pub type PendingGets = PendingReads<FetchUnderWay>;
 
 /// A client of the origin API for one store call.
 pub struct JsOrigin {
@@ -71,7 +88,7 @@ impl JsOrigin {
 
     /// Starts one exchange as a promise that runs on its own, whether or not
     /// anyone keeps waiting for it.
-    fn start(&self, verb: Verb, path: &str, body: Option<String>) -> Result<UnderWay, TierError> {
+    fn start(&self, verb: Verb, path: &str, body: Option<String>) -> Result<FetchUnderWay, TierError> {
         let Some(fetch) = method(&global(), "fetch") else {
             return Err(TierError::Unreachable("there is no global fetch()".into()));
         };
@@ -85,7 +102,7 @@ impl JsOrigin {
             *slot.borrow_mut() = Some(answer);
             Ok(JsValue::UNDEFINED)
         });
-        Ok(UnderWay { done, outcome, controller })
+        Ok(FetchUnderWay { done, outcome, controller })
     }
 
     /// The `RequestInit` of one exchange.
@@ -112,24 +129,8 @@ impl JsOrigin {
 
 impl OriginExchange for JsOrigin {
     async fn exchange(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
-        let under_way = self.pending.join_or_start(verb, path, || self.start(verb, path, body))?;
-        let settled = race(JsFuture::from(under_way.done.clone()), sleep(self.config.timeout_ms)).await;
-        self.pending.settled(verb, path);
-        match settled {
-            First::Left(_) => under_way
-                .outcome
-                .borrow()
-                .clone()
-                .unwrap_or_else(|| Err(TierError::Interrupted("the exchange ended without an answer".into()))),
-            First::Right(()) => {
-                if let Some(controller) = &under_way.controller {
-                    if let Some(abort) = method(controller, "abort") {
-                        let _ = abort.call0(controller);
-                    }
-                }
-                Err(TierError::Timeout)
-            }
-        }
+        let timer = sleep(self.config.timeout_ms);
+        exchange(&self.pending, verb, path, timer, || self.start(verb, path, body)).await
     }
 }
 

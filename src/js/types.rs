@@ -239,9 +239,11 @@ export type ErrorCode =
   | "immutable" | "nostore" | "unknown_option" | "not_found" | "origin_error" | "unavailable" | "origin_timeout";
 /**
  * `message` is the store's own words, safe to pass on; `detail`, when present, is what the origin or KV
- * said (an origin's error text can hold anything): for your logs, not for your callers.
+ * said (an origin's error text can hold anything): for your logs, not for your callers. An
+ * `invalid_rules` error for rules the store parsed carries where the offending token is: `line` and
+ * `column`, 1-based, counted in characters (the message says it in words too).
  */
-export interface StoreError extends Error { code: ErrorCode; status: number; detail?: string }
+export interface StoreError extends Error { code: ErrorCode; status: number; detail?: string; line?: number; column?: number }
 "#;
 
 #[wasm_bindgen]

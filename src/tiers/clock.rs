@@ -4,8 +4,8 @@
 //! two readings with no I/O between them are equal; the lifecycle only needs
 //! time at I/O boundaries, which is exactly when it moves.
 
-use super::Clock;
 use crate::core::lifecycle::Millis;
+use crate::core::ports::Clock;
 
 /// `Date.now()` as a `Clock`.
 pub struct WorkerClock;

@@ -2,13 +2,13 @@
 //!
 //! KV is eventually consistent (a write can take ~60 s to be seen in other
 //! locations), takes at most one write per second per key, and refuses
-//! expirations under 60 s; the core is built to tolerate all three, and this
-//! adapter only translates calls and errors.
+//! expirations under 60 s; the core is built to tolerate all three (the
+//! last through `ports::kv_expiration`), and this adapter only translates
+//! calls and errors.
 
 use worker::kv::KvStore;
 
-use super::{NetworkCache, TierError};
-use crate::core::tiered::KV_MIN_EXPIRATION_SECS;
+use crate::core::ports::{kv_expiration, NetworkCache, TierError};
 
 /// A KV binding, wrapped for one request.
 pub struct WorkersKv(pub KvStore);
@@ -26,7 +26,7 @@ impl NetworkCache for WorkersKv {
         self.0
             .put(key, value)
             .map_err(kv_error)?
-            .expiration_ttl(expiration_ttl_secs.max(KV_MIN_EXPIRATION_SECS))
+            .expiration_ttl(kv_expiration(expiration_ttl_secs))
             .execute()
             .await
             .map_err(kv_error)

@@ -1,41 +1,53 @@
 //! The origin HTTP API over workers-rs `Fetch`: one `OriginExchange`, so
 //! the contract itself (paths, answer parsers) is `origin_api`, pure and
-//! tested natively, and shared with the npm package; this file only moves
-//! bytes.
+//! tested natively, and shared with the npm package; how an exchange is
+//! shared, timed out and aborted is `exchange`. This file only moves bytes.
 //!
-//! Each call carries the origin token, and is cut off (and its fetch
-//! aborted) at the hard timeout.
-//!
-//! Reads run as a JS promise of their own (`future_to_promise`), recorded
-//! by path in `PendingGets`. When a read is abandoned at the soft timeout
-//! (the stale value answers the request), that promise keeps running, and
-//! the background refresh of the *same request* (under `wait_until`) awaits
-//! it instead of sending a second request: the fetch finishes in the
-//! background and fills the caches (docs/design.md "Background refresh via
-//! wait_until"). `PendingGets` is
-//! never shared between requests (a request must not await another
-//! request's I/O).
+//! Each call carries the origin token. An exchange runs as a JS promise of
+//! its own (`future_to_promise`), so a read abandoned at the soft timeout
+//! keeps running and the background refresh of the *same request* (under
+//! `wait_until`) finishes it (`PendingGets`, never shared between requests:
+//! a request must not await another request's I/O).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
 use worker::js_sys::{Array, Promise};
 use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
+use super::exchange::{exchange, UnderWay};
 use super::origin_api::{OriginExchange, Verb};
-use super::pending::PendingReads;
-use super::TierError;
+use crate::core::coalesce::PendingReads;
+use crate::core::ports::TierError;
 
-/// Origin reads one request has under way, by path, with the controller
-/// that aborts each at its hard timeout (`tiers::pending`).
-pub type PendingGets = PendingReads<(Promise, Abort)>;
+/// Origin reads one request has under way, by path (`exchange`).
+pub type PendingGets = PendingReads<FetchUnderWay>;
 
-/// The abort switch of one exchange; taken (and pulled) at most once.
-type Abort = Rc<RefCell<Option<AbortController>>>;
+/// One fetch under way: its promise and the controller that aborts it
+/// (taken, and pulled, at most once).
+#[derive(Clone)]
+pub struct FetchUnderWay {
+    promise: Promise,
+    abort: Rc<RefCell<Option<AbortController>>>,
+}
+
+impl UnderWay for FetchUnderWay {
+    async fn answer(&self) -> Result<(u16, String), TierError> {
+        match JsFuture::from(self.promise.clone()).await {
+            Ok(answer) => decode_answer(&answer),
+            Err(failure) => Err(decode_failure(&failure)),
+        }
+    }
+
+    fn abort(&self) {
+        if let Some(controller) = self.abort.borrow_mut().take() {
+            controller.abort();
+        }
+    }
+}
 
 /// A client of the origin API for one request.
 pub struct OriginClient {
@@ -77,26 +89,9 @@ impl OriginClient {
         self.pending.clone()
     }
 
-    /// Sends one request; answers (status, body text) or how it failed.
-    async fn call(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
-        let (promise, controller) = self.pending.join_or_start(verb, path, || self.start(verb, path, body))?;
-        let outcome = select(JsFuture::from(promise), Box::pin(Delay::from(self.timeout))).await;
-        self.pending.settled(verb, path);
-        match outcome {
-            Either::Left((Ok(answer), _)) => decode_answer(&answer),
-            Either::Left((Err(failure), _)) => Err(decode_failure(&failure)),
-            Either::Right(((), _)) => {
-                if let Some(controller) = controller.borrow_mut().take() {
-                    controller.abort();
-                }
-                Err(TierError::Timeout)
-            }
-        }
-    }
-
     /// Starts the exchange as a JS promise that runs on its own, whether or
     /// not the caller keeps waiting for it.
-    fn start(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(Promise, Abort), TierError> {
+    fn start(&self, verb: Verb, path: &str, body: Option<String>) -> Result<FetchUnderWay, TierError> {
         let Some(token) = &self.token else {
             return Err(TierError::Unreachable("ORIGIN_TOKEN is not set, so the origin is never called".into()));
         };
@@ -135,7 +130,7 @@ impl OriginClient {
                 .map_err(|e| JsValue::from_str(&format!("{INTERRUPTED}reading the origin's answer: {e}")))?;
             Ok(Array::of2(&JsValue::from(status), &JsValue::from_str(&text)).into())
         });
-        Ok((promise, Rc::new(RefCell::new(Some(controller)))))
+        Ok(FetchUnderWay { promise, abort: Rc::new(RefCell::new(Some(controller))) })
     }
 }
 
@@ -159,6 +154,7 @@ fn decode_failure(failure: &JsValue) -> TierError {
 
 impl OriginExchange for OriginClient {
     async fn exchange(&self, verb: Verb, path: &str, body: Option<String>) -> Result<(u16, String), TierError> {
-        self.call(verb, path, body).await
+        let timer = Delay::from(self.timeout);
+        exchange(&self.pending, verb, path, timer, || self.start(verb, path, body)).await
     }
 }

@@ -9,8 +9,8 @@
 
 use serde_json::Value;
 
-use super::origin_wire::{self, encode_segment};
-use super::{ChangePage, DurableStore, TierError};
+use super::origin_wire;
+use crate::core::ports::{ChangePage, DurableStore, TierError};
 use crate::core::scope::{Id, Scope};
 use crate::core::slot::Versioned;
 
@@ -101,6 +101,21 @@ impl<T: OriginExchange> DurableStore for T {
     }
 }
 
+/// Percent-encodes a path segment: everything but unreserved characters,
+/// and the dots of `.` and `..`, which URL parsing would otherwise collapse.
+pub fn encode_segment(segment: &str) -> String {
+    let only_dots = !segment.is_empty() && segment.bytes().all(|b| b == b'.');
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if (byte.is_ascii_alphanumeric() || b"-._~".contains(&byte)) && !(only_dots && byte == b'.') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 fn option_path(name: &str) -> String {
     format!("/options/{}", encode_segment(name))
 }
@@ -135,6 +150,16 @@ mod tests {
             self.sent.borrow_mut().push((verb, path.to_string(), body));
             Ok(self.reply.clone())
         }
+    }
+
+    #[test]
+    fn path_segments_are_encoded_so_no_name_escapes_its_segment() {
+        assert_eq!(encode_segment("mail.host"), "mail.host");
+        assert_eq!(encode_segment("sentry:a/b ?#%"), "sentry%3Aa%2Fb%20%3F%23%25");
+        assert_eq!(encode_segment("ü"), "%C3%BC");
+        assert_eq!(encode_segment(".."), "%2E%2E");
+        assert_eq!(encode_segment("."), "%2E");
+        assert_eq!(encode_segment("a..b"), "a..b");
     }
 
     #[test]

@@ -289,22 +289,24 @@ describe('dashboard', () => {
     await page.locator('#own-body').waitFor({ state: 'visible' });
     assert.match(await text('#own-record'), /No rules stored/);
 
-    const rules = '# checkout and the app\npath:src/app/* #backend alice@example.com\nbogus:line #web\nurl:https://example.com/checkout/* #web\n';
+    // Line 3's owner `bad@` (column 22) is malformed: marked from the error's line and column fields.
+    const rules = '# checkout and the app\npath:src/app/* #backend alice@example.com\nmodule:app.billing.* bad@\nurl:https://example.com/checkout/* #web\n';
     await page.fill('#own-rules', rules);
     await page.check('#own-auto');
     await page.locator('#own-form').getByRole('button', { name: 'Save rules' }).click();
     await until('the grammar error', async () => (await page.locator('#own-rules-error').getAttribute('data-line')) === '3');
-    assert.match(await text('#own-rules-error'), /Line 3, column 1.*unknown matcher type "bogus"/s);
+    assert.equal(await page.locator('#own-rules-error').getAttribute('data-column'), '22');
+    assert.match(await text('#own-rules-error'), /line 3, column 22: malformed owner "bad@"/);
     assert.equal(await page.locator('#own-gutter span.err').count(), 1);
     assert.equal(await page.locator('#own-gutter span.err').innerText(), '3', 'the gutter marks line 3');
     assert.equal(await page.locator('#own-rules').getAttribute('aria-invalid'), 'true');
     const selected = await page.locator('#own-rules').evaluate((el) => el.value.slice(el.selectionStart, el.selectionEnd));
-    assert.equal(selected, 'bogus:line', 'the offending token is selected');
+    assert.equal(selected, 'bad@', 'the offending token is selected');
     assert.equal((await stack.call('GET', '/v1/projects/7/ownership')).json.ownership, null, 'nothing stored');
     await assertLabelled('ownership');
     await shot('07-ownership-grammar-error');
 
-    await page.fill('#own-rules', rules.replace('bogus:line #web', 'module:app.billing.* #billing'));
+    await page.fill('#own-rules', rules.replace('bad@', '#billing'));
     assert.equal(await page.locator('#own-gutter span.err').count(), 0, 'editing clears the marker');
     await page.locator('#own-form').getByRole('button', { name: 'Save rules' }).click();
     await until('saved', async () => /Saved 3 rules for project 7/.test(await text('#own-status')));

@@ -146,7 +146,8 @@ test("ownership: grammar errors name the line and column; nothing reaches the or
   const bad = store.putOwnership(502, { raw: "path:*.py #python\nnot-a-matcher:x #team" });
   await assert.rejects(bad, (e) => {
     assert.equal(e.code, "invalid_rules");
-    assert.match(e.message, /line 2, column \d+/);
+    assert.match(e.message, /line 2, column 1:/);
+    assert.deepEqual([e.line, e.column], [2, 1], "where, as fields");
     return true;
   });
   assert.equal((await store.getOwnership(502)).ownership.raw, "path:*.py #python", "the old rules stand");

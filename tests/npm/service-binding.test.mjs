@@ -14,11 +14,11 @@
 // Run: scripts/build-worker && scripts/build-npm && cargo build -p edge-options-origin && node --test tests/npm/
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root, TOKEN, WRANGLER, startOrigin, startProxy, freePort } from "./support.mjs";
+import { root, TOKEN, WRANGLER, startOrigin, startProxy, freePort, installPackage, killAll, startWrangler as startSupportedWrangler } from "./support.mjs";
 
 const READ = "dev-read-token";
 const ADMIN = "dev-admin-token";
@@ -52,7 +52,9 @@ async function sequence(options, o, c, p, ctx) {
     try {
       steps.push({ name, answer: await call() });
     } catch (e) {
-      steps.push({ name, error: { isError: e instanceof Error, code: e.code, status: e.status, message: typeof e.message } });
+      const error = { isError: e instanceof Error, code: e.code, status: e.status, message: typeof e.message };
+      if (e.line !== undefined) Object.assign(error, { line: e.line, column: e.column });
+      steps.push({ name, error });
     }
   };
   const event = { stacktrace: { frames: [{ filename: "src/api/views.py" }] }, request: { url: "https://example.com/admin/users" } };
@@ -148,46 +150,9 @@ export default {
 };
 `;
 
-const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", WRANGLER_REGISTRY_PATH: registry };
-
-/** `wrangler dev` with `args` in `cwd`, logging to `log`; resolves { base, output } once `readyPath` answers 200. */
-async function startWrangler(cwd, args, readyPath, extraEnv = {}) {
-  const port = await freePort();
-  const inspector = await freePort();
-  const child = spawn(
-    WRANGLER,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), ...args],
-    { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...env, ...extraEnv } },
-  );
-  let output = "";
-  child.stdout.on("data", (c) => (output += c));
-  child.stderr.on("data", (c) => (output += c));
-  children.push(child);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output}`);
-    try {
-      const r = await fetch(`${base}${readyPath}`);
-      await r.arrayBuffer();
-      if (r.ok) return { base, output: () => output };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`wrangler dev not ready in 120 s:\n${output.slice(-3000)}`);
-}
-
-/** Installs the package as a user gets it (`npm pack`, unpacked into node_modules). */
-function install(dir) {
-  const installed = join(dir, "node_modules", "edge-options");
-  mkdirSync(installed, { recursive: true });
-  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", tmp], { cwd: join(root, "npm") })
-    .toString()
-    .trim()
-    .split("\n")
-    .pop();
-  execFileSync("tar", ["-xzf", join(tmp, tarball), "-C", installed, "--strip-components=1"]);
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+/** `wrangler dev` with `args` in `cwd`, in this file's wrangler registry; resolves { base, output } once `readyPath` answers 200. */
+function startWrangler(cwd, args, readyPath, extraEnv = {}) {
+  return startSupportedWrangler({ cwd, args, readyPath, env: { WRANGLER_REGISTRY_PATH: registry, ...extraEnv }, children });
 }
 
 function consumerConfig(name, main, edgeUrl) {
@@ -214,7 +179,7 @@ before(async () => {
     { EDGE_OPTIONS_NO_BUILD: "1" },
   );
   const dir = join(tmp, "consumer");
-  install(dir);
+  installPackage(dir, tmp);
   writeFileSync(join(dir, "worker.js"), WORKER_JS);
   writeFileSync(join(dir, "client-only.js"), CLIENT_ONLY_JS);
   writeFileSync(join(dir, "wrangler.toml"), consumerConfig("edge-options-binding-consumer", "worker.js", edge.base));
@@ -228,11 +193,7 @@ before(async () => {
 
 after(async () => {
   await hang?.close();
-  for (const child of children) {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }
+  killAll(children);
   await origin?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -279,8 +240,10 @@ test("one handler sequence answers alike through the Store, the service binding 
     ["bad id", "invalid_id", 400], ["zero id", "invalid_id", 400], ["bad rules", "invalid_rules", 400],
     ["bad ownership input", "invalid_body", 400], ["owners of a non-object", "invalid_body", 400], ["bad hash ids", "invalid_body", 400],
   ]) {
+    // A rules error the edge placed says where, alike through all three.
+    const at = name === "bad rules" ? { line: 1, column: 1 } : {};
     for (const [via, run] of [["store", s], ["binding", b], ["url", u]]) {
-      assert.deepEqual(run[name].error, { isError: true, code, status, message: "string" }, `${via}: ${name}: ${JSON.stringify(run[name])}`);
+      assert.deepEqual(run[name].error, { isError: true, code, status, message: "string", ...at }, `${via}: ${name}: ${JSON.stringify(run[name])}`);
     }
   }
   assert.deepEqual(b["getMapKey"].answer.value, { dark: true });
@@ -333,7 +296,7 @@ test("a consumer importing only edge-options/client bundles no wasm", () => {
   const out = join(tmp, "client-only-bundle");
   execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", out, "--config", "client-only.toml"], {
     cwd: join(tmp, "consumer"),
-    env,
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", WRANGLER_REGISTRY_PATH: registry },
     stdio: "pipe",
   });
   const files = readdirSync(out);

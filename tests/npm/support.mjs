@@ -3,7 +3,8 @@
 // stand-in for a KV binding that fails on command, and error assertions.
 // Not a test file itself (node --test picks *.test.mjs only).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +13,20 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const ORIGIN_BIN = process.env.EDGE_OPTIONS_ORIGIN_BIN ?? join(root, "target", "debug", "edge-options-origin");
 export const WRANGLER = join(root, "node_modules", ".bin", "wrangler");
 export const TOKEN = "dev-origin-token";
+
+/**
+ * Why a test cannot run here, as `node:test`'s `skip` option takes it:
+ * `false` when nothing is `missing`, else `why`. Under `scripts/test`
+ * (`EDGE_OPTIONS_REQUIRE_ALL=1`) nothing may be skipped quietly: a missing
+ * tool throws, and the test file fails.
+ */
+export function skipUnless(missing, why) {
+  if (!missing) return false;
+  if (process.env.EDGE_OPTIONS_REQUIRE_ALL === "1") {
+    throw new Error(`${why}; EDGE_OPTIONS_REQUIRE_ALL=1 (scripts/test) does not allow skipping`);
+  }
+  return why;
+}
 
 /**
  * Starts the reference origin on a free port over the SQLite file `db`;
@@ -171,3 +186,60 @@ export async function originPut(url, path, body) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `wrangler dev` on free ports with `args` in `cwd` (its child pushed onto
+ * `children`, for the caller's `after` to kill); resolves { base, output }
+ * once `readyPath` answers 200, within `timeoutMs`.
+ */
+export async function startWrangler({ cwd, args, readyPath, env = {}, children, timeoutMs = 120_000 }) {
+  const port = await freePort();
+  const inspector = await freePort();
+  const child = spawn(
+    WRANGLER,
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), ...args],
+    { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", ...env } },
+  );
+  let output = "";
+  child.stdout.on("data", (c) => (output += c));
+  child.stderr.on("data", (c) => (output += c));
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output}`);
+    try {
+      const r = await fetch(`${base}${readyPath}`);
+      await r.arrayBuffer();
+      if (r.ok) return { base, output: () => output };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev not ready in ${timeoutMs / 1000} s:\n${output.slice(-3000)}`);
+}
+
+/**
+ * Installs the package into `dir` as a user gets it: `npm pack` (the
+ * tarball in `packDir`), unpacked into node_modules, so only what `files`
+ * ships is there; `dir` becomes an ES module package.
+ */
+export function installPackage(dir, packDir) {
+  const installed = join(dir, "node_modules", "edge-options");
+  mkdirSync(installed, { recursive: true });
+  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], { cwd: join(root, "npm") })
+    .toString()
+    .trim()
+    .split("\n")
+    .pop();
+  execFileSync("tar", ["-xzf", join(packDir, tarball), "-C", installed, "--strip-components=1"]);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+}
+
+/** Kills every process group `startWrangler` started (for a test file's `after`). */
+export function killAll(children) {
+  for (const child of children) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }
+}

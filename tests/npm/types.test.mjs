@@ -3,7 +3,7 @@
 // @cloudflare/workers-types (condition "workerd"). The three are dev
 // dependencies of this repository and `scripts/test` sets
 // EDGE_OPTIONS_TSC_DIR to it; run alone without that variable, the test is
-// skipped.
+// skipped (never under scripts/test: `skipUnless`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -11,12 +11,13 @@ import { copyFileSync, existsSync, mkdtempSync, mkdirSync, symlinkSync, writeFil
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { skipUnless } from "./support.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const tools = process.env.EDGE_OPTIONS_TSC_DIR;
 const tsc = tools && join(tools, "node_modules", "typescript", "bin", "tsc");
-const skip = !tsc || !existsSync(tsc) ? "set EDGE_OPTIONS_TSC_DIR (see the top of this file)" : false;
+const skip = skipUnless(!tsc || !existsSync(tsc), "set EDGE_OPTIONS_TSC_DIR (see the top of this file)");
 
 function check(source, options) {
   const dir = mkdtempSync(join(tmpdir(), "edge-options-types-"));

@@ -5,11 +5,10 @@
 // Run: scripts/build-npm && cargo build -p edge-options-origin && node --test tests/npm/
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root, TOKEN, WRANGLER, startOrigin, freePort, originPut } from "./support.mjs";
+import { TOKEN, WRANGLER, startOrigin, originPut, skipUnless, installPackage, killAll, startWrangler } from "./support.mjs";
 
 const tmp = mkdtempSync(join(tmpdir(), "edge-options-npm-workerd-"));
 const children = [];
@@ -62,17 +61,7 @@ export default {
 
 async function startWorker(originUrl) {
   const dir = join(tmp, "consumer");
-  // Install the package as a user would get it: `npm pack`, then unpack the
-  // tarball into node_modules (so only what `files` ships is there).
-  const installed = join(dir, "node_modules", "edge-options");
-  mkdirSync(installed, { recursive: true });
-  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", tmp], { cwd: join(root, "npm") })
-    .toString()
-    .trim()
-    .split("\n")
-    .pop();
-  execFileSync("tar", ["-xzf", join(tmp, tarball), "-C", installed, "--strip-components=1"]);
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  installPackage(dir, tmp);
   writeFileSync(join(dir, "worker.js"), WORKER_JS);
   writeFileSync(
     join(dir, "wrangler.toml"),
@@ -80,33 +69,10 @@ async function startWorker(originUrl) {
       `[[kv_namespaces]]\nbinding = "CACHE"\nid = "npm-consumer-local"\n` +
       `[vars]\nORIGIN_URL = "${originUrl}"\nORIGIN_TOKEN = "${TOKEN}"\n`,
   );
-  const port = await freePort();
-  const inspector = await freePort();
-  const log = join(tmp, "wrangler.log");
-  const child = spawn(
-    WRANGLER,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", join(tmp, "state")],
-    { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
-  );
-  let output = "";
-  child.stdout.on("data", (c) => (output += c));
-  child.stderr.on("data", (c) => (output += c));
-  children.push(child);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output}`);
-    try {
-      const r = await fetch(`${base}/stats`);
-      if (r.ok) return { base, output: () => output };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  writeFileSync(log, output);
-  throw new Error(`wrangler dev not ready in 90 s:\n${output.slice(-3000)}`);
+  return startWrangler({ cwd: dir, args: ["--persist-to", join(tmp, "state")], readyPath: "/stats", children, timeoutMs: 90_000 });
 }
 
-const skip = !existsSync(WRANGLER) ? "wrangler is not installed (npm ci)" : false;
+const skip = skipUnless(!existsSync(WRANGLER), "wrangler is not installed (npm ci)");
 
 before(async () => {
   if (skip) return;
@@ -114,11 +80,7 @@ before(async () => {
   worker = await startWorker(origin.url);
 });
 after(async () => {
-  for (const child of children) {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }
+  killAll(children);
   await origin?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });

@@ -1,6 +1,7 @@
 // The edge API client. Every call sends the token from sessionStorage (kept
 // only while this tab is open) and answers
-// {ok, status, data, cache, error: {code, message}} — never throws.
+// {ok, status, data, cache, error: {code, message, line?, column?}} — never
+// throws.
 
 const TOKEN_KEY = 'edge-options.token';
 const NOTICE_KEY = 'edge-options.notice';

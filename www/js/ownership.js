@@ -89,22 +89,26 @@ function goTo(line, column) {
   syncScroll();
 }
 
-/** Shows `line L, column C: message` at its line. */
-function showRulesError(message) {
-  const match = /^line (\d+), column (\d+): ([\s\S]*)$/.exec(message);
+/**
+ * Shows an `invalid_rules` error at its place: the edge gives the offending
+ * token's `line` and `column` (1-based) as fields of the error, beside a
+ * message that says it in words. Without them (the origin refused the rules)
+ * the message is shown at the field.
+ */
+function showRulesError(error) {
+  const { line, column, message } = error;
   const errorEl = $('#own-rules-error');
-  if (!match) {
+  if (!Number.isInteger(line) || !Number.isInteger(column)) {
     rulesError = null;
     fieldError($('#own-rules'), errorEl, message);
     return;
   }
-  const [line, column] = [Number(match[1]), Number(match[2])];
-  rulesError = { line, column, message: match[3] };
+  rulesError = { line, column, message };
   $('#own-rules').setAttribute('aria-invalid', 'true');
   errorEl.dataset.line = String(line);
+  errorEl.dataset.column = String(column);
   errorEl.replaceChildren(
-    h('span', { class: 'where' }, `Line ${line}, column ${column}`),
-    h('span', {}, match[3]), ' ',
+    h('span', {}, message), ' ',
     h('button', { type: 'button', class: 'button small', onclick: () => goTo(line, column) }, `Go to line ${line}`));
   updateGutter();
   goTo(line, column);
@@ -175,7 +179,7 @@ async function save() {
   const res = await api('PUT', `/v1/projects/${seg(project)}/ownership`, body);
   if (!res.ok) {
     status($('#own-status'), '');
-    if (res.error.code === 'invalid_rules') showRulesError(res.error.message);
+    if (res.error.code === 'invalid_rules') showRulesError(res.error);
     else status($('#own-status'), `${res.error.code}: ${res.error.message}`, 'error');
     return;
   }

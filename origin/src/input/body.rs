@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use edge_options::core::limits;
+use edge_options::core::project_ownership::RecordFlags;
 
 use crate::db::OwnershipInput;
 use crate::error::{ApiError, ApiResult};
@@ -42,7 +43,8 @@ pub fn value_body(body: Body) -> ApiResult<Value> {
 }
 
 /// Parses `{raw, fallthrough?, auto_assignment?, is_active?}`; a missing
-/// or null flag takes its default (true, false, true).
+/// or null flag takes the edge's default (`RecordFlags::DEFAULT`: true,
+/// false, true).
 pub fn ownership_body(body: Body) -> ApiResult<OwnershipInput> {
     let mut map = object(body)?;
     let raw = match map.remove("raw") {
@@ -56,11 +58,12 @@ pub fn ownership_body(body: Body) -> ApiResult<OwnershipInput> {
         Some(Value::Bool(b)) => Ok(b),
         Some(_) => Err(ApiError::invalid_body(format!("\"{name}\" must be a boolean"))),
     };
+    let default = RecordFlags::DEFAULT;
     Ok(OwnershipInput {
         raw,
-        fallthrough: flag("fallthrough", true)?,
-        auto_assignment: flag("auto_assignment", false)?,
-        is_active: flag("is_active", true)?,
+        fallthrough: flag("fallthrough", default.fallthrough)?,
+        auto_assignment: flag("auto_assignment", default.auto_assignment)?,
+        is_active: flag("is_active", default.is_active)?,
     })
 }
 

@@ -4,36 +4,25 @@ use futures::executor::block_on;
 use serde_json::json;
 
 use super::*;
-use crate::tiers::fake::{FakeTiers, Mode};
+use crate::core::ports::fake::{Mode, Rig};
 
-struct World {
-    maps: OptionMaps,
-    tiers: FakeTiers,
-}
-
-impl std::ops::Deref for World {
-    type Target = FakeTiers;
-
-    fn deref(&self) -> &FakeTiers {
-        &self.tiers
-    }
-}
+type World = Rig<OptionMaps>;
 
 impl World {
     fn new() -> World {
-        World { maps: OptionMaps::new(Policy::from_secs(10, 60)), tiers: FakeTiers::at(5_000_000) }
+        Rig::at(OptionMaps::new(Policy::from_secs(10, 60)), 5_000_000)
     }
 
     fn get(&self, scope: Scope) -> Result<MapRead, Error> {
-        block_on(self.maps.get(&self.cache, &self.io(), &scope))
+        block_on(self.subject.get(&self.cache, &self.io(), &scope))
     }
 
     fn set(&self, scope: Scope, key: &str, value: Value) -> Result<MapWrite, Error> {
-        block_on(self.maps.set(&self.cache, &self.io(), &scope, key, value))
+        block_on(self.subject.set(&self.cache, &self.io(), &scope, key, value))
     }
 
     fn delete(&self, scope: Scope, key: &str) -> Result<MapWrite, Error> {
-        block_on(self.maps.delete(&self.cache, &self.io(), &scope, key))
+        block_on(self.subject.delete(&self.cache, &self.io(), &scope, key))
     }
 }
 

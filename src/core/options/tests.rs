@@ -9,9 +9,9 @@ use super::*;
 use crate::core::config::ConfigValues;
 use crate::core::lifecycle::Policy;
 use crate::core::memory::Limits;
+use crate::core::ports::fake::{Mode, Rig};
+use crate::core::ports::Clock;
 use crate::core::slot::Versioned;
-use crate::tiers::fake::{FakeTiers, Mode};
-use crate::tiers::Clock;
 
 const REGISTRY: &str = r#"{
   "defaults": {"ttl": 10, "grace": 60},
@@ -26,18 +26,7 @@ const REGISTRY: &str = r#"{
   ]
 }"#;
 
-struct World {
-    options: Options,
-    tiers: FakeTiers,
-}
-
-impl std::ops::Deref for World {
-    type Target = FakeTiers;
-
-    fn deref(&self) -> &FakeTiers {
-        &self.tiers
-    }
-}
+type World = Rig<Options>;
 
 impl World {
     fn new() -> World {
@@ -49,23 +38,23 @@ impl World {
             Registry::from_json(REGISTRY).expect("test registry").with_legacy_prefixes(vec!["sentry:".into()]);
         let (config, problems) = ConfigValues::parse(config, &registry);
         assert!(problems.is_empty(), "{problems:?}");
-        World { options: Options::new(registry, config), tiers: FakeTiers::at(1_000_000) }
+        Rig::at(Options::new(registry, config), 1_000_000)
     }
 
     fn get(&self, name: &str) -> OptionValue {
-        block_on(self.options.get(&self.cache, &self.io(), name)).expect("get")
+        block_on(self.subject.get(&self.cache, &self.io(), name)).expect("get")
     }
 
     fn try_get(&self, name: &str) -> Result<OptionValue, Error> {
-        block_on(self.options.get(&self.cache, &self.io(), name))
+        block_on(self.subject.get(&self.cache, &self.io(), name))
     }
 
     fn set(&self, name: &str, value: Value) -> Result<OptionWrite, Error> {
-        block_on(self.options.set(&self.cache, &self.io(), name, value))
+        block_on(self.subject.set(&self.cache, &self.io(), name, value))
     }
 
     fn delete(&self, name: &str) -> Result<OptionWrite, Error> {
-        block_on(self.options.delete(&self.cache, &self.io(), name))
+        block_on(self.subject.delete(&self.cache, &self.io(), name))
     }
 
     fn maps_and_ownership(&self) -> crate::core::sync::KindPolicies {
@@ -339,10 +328,17 @@ fn storeonly_option_ignores_config() {
 }
 
 #[test]
-fn credential_options_are_flagged_for_redaction() {
+fn a_credentials_value_is_redacted_unless_revealed_and_other_values_never_are() {
     let w = World::new();
-    assert!(w.get("secret").credential);
-    assert!(!w.get("foo").credential);
+    w.set("secret", json!("hunter2")).expect("set");
+    let secret = w.get("secret");
+    let hidden = secret.to_json(false);
+    assert_eq!((&hidden["value"], &hidden["redacted"]), (&Value::Null, &json!(true)), "{hidden}");
+    assert!(!hidden.to_string().contains("hunter2"), "{hidden}");
+    assert_eq!(secret.to_json(true)["value"], json!("hunter2"), "the admin token (or the npm package) sees it");
+    w.set("foo", json!("plain")).expect("set");
+    let plain = w.get("foo").to_json(false);
+    assert_eq!((&plain["value"], plain.get("redacted")), (&json!("plain"), None));
 }
 
 #[test]
@@ -405,7 +401,7 @@ fn sync_rewrites_kv_with_values_written_straight_to_the_origin() {
     w.new_isolate();
     assert_eq!(w.get("foo").value, json!("bar"), "KV is out of date before the sync");
     let synced =
-        block_on(crate::core::sync::sync(&w.options, &w.maps_and_ownership(), &w.cache, &w.io(), Default::default()))
+        block_on(crate::core::sync::sync(&w.subject, &w.maps_and_ownership(), &w.cache, &w.io(), Default::default()))
             .expect("sync");
     assert_eq!(synced.options, 1);
     w.new_isolate();
@@ -418,7 +414,7 @@ fn sync_with_origin_down_is_a_clear_error() {
     let w = World::new();
     w.origin.mode.set(Mode::Down);
     let err =
-        block_on(crate::core::sync::sync(&w.options, &w.maps_and_ownership(), &w.cache, &w.io(), Default::default()))
+        block_on(crate::core::sync::sync(&w.subject, &w.maps_and_ownership(), &w.cache, &w.io(), Default::default()))
             .expect_err("down");
     assert_eq!(err.code(), "unavailable");
 }

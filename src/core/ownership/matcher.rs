@@ -11,7 +11,7 @@ use serde::ser::{Serialize, Serializer};
 
 use super::event::Event;
 use super::glob::{fold, match_chars};
-use super::grammar::{MatcherKind, Owner, Rule};
+use super::rules::{MatcherKind, Owner, Rule};
 
 /// The owners of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]

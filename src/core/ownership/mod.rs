@@ -41,8 +41,9 @@
 //! characters) of the offending token: the matcher token for an unknown type,
 //! an empty pattern, an empty tag key or a rule without owners; the owner
 //! token for a malformed owner; column 4097 for a line too long; the rule's
-//! first token for one rule too many. They become
-//! `Error::InvalidRules("line L, column C: message")`.
+//! first token for one rule too many. They become `invalid_rules` errors
+//! whose message is "line L, column C: message" and which carry the line
+//! and column as fields too (`Error::position`, `Error::to_json`).
 //!
 //! # Matching
 //!
@@ -92,10 +93,10 @@ mod event;
 mod glob;
 mod grammar;
 mod matcher;
+mod rules;
 
 pub use event::{event_from_json, Event, Frame, MAX_FRAMES, MAX_TAGS};
 pub use glob::glob_match;
-pub use grammar::{
-    parse_rules, schema, Matcher, MatcherKind, Owner, Rule, RulesError, MAX_LINE_CHARS, MAX_RULES, SCHEMA_VERSION,
-};
+pub use grammar::{parse_rules, RulesError, MAX_LINE_CHARS, MAX_RULES};
 pub use matcher::{evaluate, Evaluation, Owners};
+pub use rules::{schema, Matcher, MatcherKind, Owner, Rule, SCHEMA_VERSION};

@@ -5,39 +5,28 @@ use serde_json::json;
 
 use super::*;
 use crate::core::ownership::{Owner, Owners};
+use crate::core::ports::fake::{Mode, Rig};
+use crate::core::ports::Clock;
 use crate::core::slot::Versioned;
-use crate::tiers::fake::{FakeTiers, Mode};
-use crate::tiers::Clock;
 
-struct World {
-    ownership: ProjectOwnership,
-    tiers: FakeTiers,
-}
-
-impl std::ops::Deref for World {
-    type Target = FakeTiers;
-
-    fn deref(&self) -> &FakeTiers {
-        &self.tiers
-    }
-}
+type World = Rig<ProjectOwnership>;
 
 impl World {
     fn new() -> World {
-        World { ownership: ProjectOwnership::new(Policy::from_secs(10, 60)), tiers: FakeTiers::at(9_000_000) }
+        Rig::at(ProjectOwnership::new(Policy::from_secs(10, 60)), 9_000_000)
     }
 
     fn get(&self, project: Id) -> Result<OwnershipRead, Error> {
-        block_on(self.ownership.get(&self.cache, &self.io(), project))
+        block_on(self.subject.get(&self.cache, &self.io(), project))
     }
 
     fn put(&self, project: Id, raw: &str) -> Result<(Value, bool), Error> {
         let input = OwnershipInput { raw: raw.into(), fallthrough: None, auto_assignment: Some(true), is_active: None };
-        block_on(self.ownership.put(&self.cache, &self.io(), project, input))
+        block_on(self.subject.put(&self.cache, &self.io(), project, input))
     }
 
     fn owners(&self, project: Id, event: Value) -> Result<OwnersAnswer, Error> {
-        block_on(self.ownership.owners(&self.cache, &self.io(), project, &event))
+        block_on(self.subject.owners(&self.cache, &self.io(), project, &event))
     }
 }
 
@@ -92,7 +81,7 @@ fn inactive_record_matches_no_rule() {
         auto_assignment: None,
         is_active: Some(false),
     };
-    block_on(w.ownership.put(&w.cache, &w.io(), 4, input)).expect("put");
+    block_on(w.subject.put(&w.cache, &w.io(), 4, input)).expect("put");
     let answer = w.owners(4, json!({"stacktrace": {"frames": [{"filename": "a"}]}})).expect("owners");
     assert_eq!(answer.evaluation.owners, Owners::Owners(vec![]));
 }
@@ -113,7 +102,7 @@ fn rules_written_around_the_edge_that_do_not_parse_are_shown_with_the_error() {
 fn delete_caches_absence_and_stores_down_without_a_copy_is_unavailable() {
     let w = World::new();
     w.put(6, "path:* #t").expect("put");
-    assert!(block_on(w.ownership.delete(&w.cache, &w.io(), 6)).expect("delete"));
+    assert!(block_on(w.subject.delete(&w.cache, &w.io(), 6)).expect("delete"));
     let calls = w.origin.calls.get();
     assert_eq!(w.get(6).expect("read").record, None);
     assert_eq!(w.origin.calls.get(), calls);
@@ -131,7 +120,7 @@ fn owners_parse_the_rules_once_per_version_and_a_new_version_afresh() {
         json!({"raw": "path:src/* #backend", "fallthrough": true, "auto_assignment": false, "is_active": true});
     w.origin.ownership.borrow_mut().insert(8, Versioned::present(record, 3));
     let event = json!({"stacktrace": {"frames": [{"filename": "src/a.py"}]}});
-    let parses = || w.ownership.rules_cache().parses();
+    let parses = || w.subject.rules_cache().parses();
     let first = w.owners(8, event.clone()).expect("owners");
     assert_eq!(first.evaluation.owners, Owners::Owners(vec![Owner::Team("backend".into())]));
     assert_eq!(parses(), 1);
@@ -159,10 +148,10 @@ fn owners_parse_the_rules_once_per_version_and_a_new_version_afresh() {
 fn a_write_keeps_its_parse_for_the_stored_version() {
     let w = World::new();
     w.put(9, "path:* #t").expect("put");
-    assert_eq!(w.ownership.rules_cache().parses(), 1, "the write's own check");
+    assert_eq!(w.subject.rules_cache().parses(), 1, "the write's own check");
     w.owners(9, json!({})).expect("owners");
     w.get(9).expect("read");
-    assert_eq!(w.ownership.rules_cache().parses(), 1, "owners and reads reuse it");
+    assert_eq!(w.subject.rules_cache().parses(), 1, "owners and reads reuse it");
 }
 
 #[test]
@@ -171,5 +160,5 @@ fn rules_text_over_256_kib_is_too_large_and_never_reaches_the_origin() {
     let big = format!("path:* #t\n{}", "# comment\n".repeat(crate::core::limits::MAX_RULES_BYTES / 10));
     assert_eq!(w.put(1, &big).map_err(|e| e.code()), Err("too_large"));
     assert_eq!(w.origin.calls.get(), 0);
-    assert_eq!(w.ownership.rules_cache().parses(), 0, "refused before parsing");
+    assert_eq!(w.subject.rules_cache().parses(), 0, "refused before parsing");
 }

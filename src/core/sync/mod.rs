@@ -11,8 +11,8 @@
 //!
 //! - the cursor only moves past changes actually written into KV or
 //!   deliberately skipped, so a run cut short loses nothing;
-//! - it never writes an older version over a newer one it holds: isolate
-//!   memory refuses older versions (`TieredCache::remember`), and before
+//! - it never writes an older version over a newer one it holds
+//!   (`version`): isolate memory refuses older versions, and before
 //!   writing a page it reads what KV holds for the page's keys (one bulk
 //!   read) and skips those KV already has at the same or a newer version
 //!   (a second full pass writes nothing). KV has no compare-and-set, so a
@@ -37,8 +37,9 @@ use super::error::{Error, Reason};
 use super::key::CacheKey;
 use super::lifecycle::Policy;
 use super::options::Options;
+use super::ports::{ChangePage, Changed, Clock, DurableStore, Io, NetworkCache, TierError, KV_BULK_KEYS};
 use super::tiered::TieredCache;
-use crate::tiers::{ChangePage, Changed, Clock, DurableStore, Io, NetworkCache, TierError, KV_BULK_KEYS};
+use super::version;
 
 /// The lifecycle of the kinds sync re-writes besides options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,7 +209,8 @@ impl<K: NetworkCache, O: DurableStore, C: Clock> Run<'_, '_, K, O, C> {
                 },
             };
             index += 1;
-            if in_kv.is_some_and(|v| v >= version) {
+            // KV already holds this version or a newer one: nothing to write.
+            if in_kv.is_some_and(|held| !version::is_older(held, version)) {
                 self.report.skipped += 1;
                 through = if blocked { through } else { version };
                 continue;

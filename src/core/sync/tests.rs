@@ -7,10 +7,10 @@ use serde_json::json;
 
 use super::*;
 use crate::core::config::ConfigValues;
+use crate::core::ports::fake::{Mode, Rig};
 use crate::core::registry::Registry;
 use crate::core::scope::Scope;
 use crate::core::slot::Versioned;
-use crate::tiers::fake::{FakeTiers, Mode};
 
 const REGISTRY: &str = r#"{
   "defaults": {"ttl": 10, "grace": 60},
@@ -20,19 +20,14 @@ const REGISTRY: &str = r#"{
   ]
 }"#;
 
-struct World {
+/// What a run reads besides the tiers: the registered options and the
+/// lifecycles of the other kinds.
+struct Inputs {
     options: Options,
     kinds: KindPolicies,
-    tiers: FakeTiers,
 }
 
-impl std::ops::Deref for World {
-    type Target = FakeTiers;
-
-    fn deref(&self) -> &FakeTiers {
-        &self.tiers
-    }
-}
+type World = Rig<Inputs>;
 
 /// Every KV operation the fake saw, bulk reads included.
 fn kv_ops_seen(w: &World) -> u32 {
@@ -44,11 +39,8 @@ impl World {
     fn new() -> World {
         let registry = Registry::from_json(REGISTRY).expect("test registry").with_legacy_prefixes(vec!["t.".into()]);
         let (config, _) = ConfigValues::parse("", &registry);
-        World {
-            options: Options::new(registry, config),
-            kinds: KindPolicies { maps: Policy::DEFAULT, ownership: Policy::DEFAULT },
-            tiers: FakeTiers::at(1_000_000),
-        }
+        let kinds = KindPolicies { maps: Policy::DEFAULT, ownership: Policy::DEFAULT };
+        Rig::at(Inputs { options: Options::new(registry, config), kinds }, 1_000_000)
     }
 
     fn limits(kv: u32, origin: u32) -> SyncLimits {
@@ -59,7 +51,7 @@ impl World {
     /// and origin calls the fakes saw, and that both fit the limits.
     fn run(&self, limits: SyncLimits) -> Result<SyncReport, Error> {
         let (ops, calls) = (kv_ops_seen(self), self.origin.feed_calls.get());
-        let report = block_on(sync(&self.options, &self.kinds, &self.cache, &self.io(), limits));
+        let report = block_on(sync(&self.subject.options, &self.subject.kinds, &self.cache, &self.io(), limits));
         let (ops, calls) = (kv_ops_seen(self) - ops, self.origin.feed_calls.get() - calls);
         assert!(ops <= limits.max_kv_ops, "{ops} KV operations made, {} allowed", limits.max_kv_ops);
         assert!(calls <= limits.max_origin_calls, "{calls} origin calls made, {} allowed", limits.max_origin_calls);
@@ -304,16 +296,17 @@ fn kv_failing_to_read_a_page_stops_the_run_where_it_was() {
     let w = World::new();
     w.options_at_origin(3);
     let failing_bulk = FailingBulk(&w.kv);
-    let io = crate::tiers::Io { kv: &failing_bulk, origin: &w.origin, clock: &w.clock };
-    let report = block_on(sync(&w.options, &w.kinds, &w.cache, &io, SyncLimits::default())).expect("a run");
+    let io = crate::core::ports::Io { kv: &failing_bulk, origin: &w.origin, clock: &w.clock };
+    let report =
+        block_on(sync(&w.subject.options, &w.subject.kinds, &w.cache, &io, SyncLimits::default())).expect("a run");
     assert_eq!((report.synced, report.cursor, report.more, w.kv.puts.get()), (0, 0, true, 0));
     assert!(report.problems.iter().any(|p| p.contains("KV could not be read")), "{:?}", report.problems);
 }
 
 /// A KV whose single reads answer and whose bulk reads fail.
-struct FailingBulk<'a>(&'a crate::tiers::fake::FakeKv);
+struct FailingBulk<'a>(&'a crate::core::ports::fake::FakeKv);
 
-impl crate::tiers::NetworkCache for FailingBulk<'_> {
+impl crate::core::ports::NetworkCache for FailingBulk<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, TierError> {
         self.0.get(key).await
     }

@@ -8,24 +8,21 @@ use futures::future::join_all;
 use serde_json::json;
 
 use super::*;
-use crate::tiers::fake::{FakeTiers, Mode};
-use crate::tiers::DurableStore;
+use crate::core::coalesce::Role;
+use crate::core::envelope;
+use crate::core::kv_writes::REMEMBERED;
+use crate::core::ports::fake::{stall, Mode, Rig};
+use crate::core::ports::{Clock, DurableStore, TierError};
+use crate::core::source::Source;
 
 const P: Policy = Policy::from_secs(10, 60);
 
-struct World(FakeTiers);
-
-impl std::ops::Deref for World {
-    type Target = FakeTiers;
-
-    fn deref(&self) -> &FakeTiers {
-        &self.0
-    }
-}
+/// The cache under test is the tiers' own (`w.cache`).
+type World = Rig<()>;
 
 impl World {
     fn new() -> World {
-        World(FakeTiers::at(1_000_000))
+        Rig::at((), 1_000_000)
     }
 
     async fn read_with(&self, name: &str, policy: Policy) -> Result<Read, ReadFailure> {
@@ -262,10 +259,10 @@ fn kv_fills_of_one_key_are_debounced_to_one_per_second() {
 #[test]
 fn kv_write_debouncing_stays_bounded_when_more_keys_than_its_bound_fill_in_one_instant() {
     let w = World::new();
-    let keys = KV_WRITES_REMEMBERED * 3 / 2;
+    let keys = REMEMBERED * 3 / 2;
     for n in 0..keys {
         w.read(&format!("k{n}")).expect("an absent option is an answer");
-        assert!(w.cache.kv_writes.borrow().len() <= KV_WRITES_REMEMBERED, "bounded after {n} fills");
+        assert!(w.cache.kv_writes.len() <= REMEMBERED, "bounded after {n} fills");
     }
     assert_eq!(w.kv.puts.get() as usize, keys, "every distinct key was written to KV once");
     w.read("hot").expect("read");
@@ -282,13 +279,36 @@ fn slow_read_finishing_after_a_write_does_not_resurrect_the_old_value() {
     let key = CacheKey::option("k");
     let slow_read = w.read_with("k", P);
     let write = async {
-        crate::tiers::fake::stall(2).await;
+        stall(2).await;
         let written = w.origin.put_option("k", &json!("new")).await.expect("write");
         w.cache.after_write(&key, written, P, &w.kv, &w.clock).await;
     };
     let (read, ()) = block_on(futures::future::join(slow_read, write));
     assert_eq!(read.expect("read").entry.value(), Some(&json!("new")), "the newer version won");
     assert_eq!(w.read("k").expect("read").entry.value(), Some(&json!("new")));
+}
+
+#[test]
+fn a_slow_read_of_a_key_memory_does_not_hold_never_puts_an_older_version_back_into_kv() {
+    let w = World::new();
+    let uncached = Policy::from_secs(0, 0);
+    let key = CacheKey::option("k");
+    // The origin answers version 1 late, after a write of version 2 went through.
+    let slow_read = w.cache.read(&key, uncached, &w.kv, &w.clock, || async {
+        stall(10).await;
+        Ok(Versioned::present(json!("old"), 1))
+    });
+    let write = async {
+        stall(2).await;
+        w.cache.after_write(&key, Versioned::present(json!("new"), 2), uncached, &w.kv, &w.clock).await;
+        // Past KV's one-write-per-second window: only the version rule holds the fill back.
+        w.clock.advance_secs(2);
+    };
+    let (read, ()) = block_on(futures::future::join(slow_read, write));
+    assert_eq!(read.expect("read").source, Source::Origin);
+    let held = w.kv.data.borrow().get(key.as_str()).cloned().expect("KV holds the key");
+    assert_eq!(envelope::decode(&held).expect("an envelope").value(), Some(&json!("new")), "KV kept the write");
+    assert_eq!(w.kv.puts.get(), 1, "the older fill was not written");
 }
 
 #[test]

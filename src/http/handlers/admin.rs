@@ -1,11 +1,11 @@
-//! `/v1/stats` and `/v1/admin/sync`.
+//! The answers only the HTTP API gives (the npm package has its own
+//! `listOptions`, `stats` and `problems`): `/v1/whoami`, `/v1/stats` and
+//! the registry's listing.
 
 use serde_json::{json, Value};
 use worker::Response;
 
 use super::Ctx;
-use crate::core::error::Error;
-use crate::core::sync::SyncReport;
 use crate::http::auth::Access;
 use crate::http::reply;
 
@@ -29,16 +29,8 @@ pub fn stats(ctx: &Ctx<'_>) -> Response {
     reply::json(200, &stats, None)
 }
 
-/// `POST /v1/admin/sync`: one run of the sync job, `{synced, options, maps,
-/// ownership, failed, skipped, unreadable, kv_ops, origin_calls, cursor,
-/// more, problems}`.
-pub async fn sync(ctx: &Ctx<'_>) -> Result<Response, Error> {
-    let report = run_sync(ctx).await?;
-    let answer = serde_json::to_value(report).unwrap_or_else(|_| json!({}));
-    Ok(reply::json(200, &answer, None))
-}
-
-/// Runs the sync job once, from its saved cursor, within the sync limits.
-pub async fn run_sync(ctx: &Ctx<'_>) -> Result<SyncReport, Error> {
-    ctx.isolate.service.sync(&ctx.io).await
+/// `GET /v1/options`: the registry; credential defaults only for admins.
+pub fn list(ctx: &Ctx<'_>) -> Response {
+    let service = &ctx.isolate.service;
+    reply::json(200, &service.options.registry().listing(ctx.access == Access::Admin), None)
 }

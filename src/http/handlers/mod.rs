@@ -1,18 +1,17 @@
-//! One function per route, grouped by area: parse, call the core, answer.
+//! Serving one request: who is asking, which route, its body, then the
+//! core's call (`core::calls`) and its answer sent as it is — the core
+//! shapes every answer and says what to refresh afterwards.
 //!
 //! Every path ends in `reply::json` or `reply::error`; no input reaches a
 //! panic. The only state touched is the isolate's (`isolate`).
 
 mod admin;
-mod events;
-mod maps;
-mod options;
-mod ownership;
 
 use std::rc::Rc;
 
 use futures_util::StreamExt;
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{json, Value};
 use worker::{Context, Env, Request, Response};
 
 use super::auth::{self, Access};
@@ -20,12 +19,14 @@ use super::body;
 use super::isolate::{self, Isolate, KV_BINDING};
 use super::reply;
 use super::route::{self, Method, Route};
+use crate::core::answer::{Answer, Refresh};
+use crate::core::calls::Call;
 use crate::core::error::Error;
-use crate::core::service::Refresh;
+use crate::core::ports::Io;
+use crate::core::project_ownership::OwnershipInput;
 use crate::tiers::clock::WorkerClock;
 use crate::tiers::kv::WorkersKv;
 use crate::tiers::origin::{OriginClient, PendingGets};
-use crate::tiers::Io;
 
 /// What every handler gets: the isolate, this request's I/O, the caller's
 /// access, and what it needs to refresh a key in the background.
@@ -38,8 +39,8 @@ pub struct Ctx<'a> {
     pub access: Access,
     /// The request's bindings, for background work that outlives `io`.
     pub env: &'a Env,
-    /// The request's context (`wait_until`); `None` for the cron trigger.
-    pub worker_ctx: Option<&'a Context>,
+    /// The request's context (`wait_until`).
+    pub worker_ctx: &'a Context,
     /// Origin reads this request has under way (a refresh finishes them).
     pub pending: PendingGets,
 }
@@ -49,8 +50,16 @@ impl Ctx<'_> {
     /// own background work (never another request's), with I/O objects of
     /// its own built from this request's bindings.
     pub fn refresh_later(&self, what: Refresh) {
-        let Some(worker_ctx) = self.worker_ctx else { return };
-        isolate::refresh_later(self.isolate, self.env, KV_BINDING, worker_ctx, self.pending.clone(), what);
+        isolate::refresh_later(self.isolate, self.env, KV_BINDING, self.worker_ctx, self.pending.clone(), what);
+    }
+
+    /// Sends the core's answer: 200 with its JSON and `x-cache`, its
+    /// refresh (if any) left to run after the response.
+    fn send(&self, answer: Answer) -> Response {
+        if let Some(what) = answer.refresh {
+            self.refresh_later(what);
+        }
+        reply::json(200, &answer.body, answer.source)
     }
 }
 
@@ -112,7 +121,7 @@ async fn serve(
     let kv = kv_binding(env)?;
     let origin = isolate.origin_client();
     let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
-    let ctx = Ctx { isolate: &isolate, io, access, env, worker_ctx: Some(worker_ctx), pending: origin.pending() };
+    let ctx = Ctx { isolate: &isolate, io, access, env, worker_ctx, pending: origin.pending() };
     let response = dispatch(req, &ctx, route).await?;
     Ok((response, isolate.settings.debug))
 }
@@ -132,36 +141,59 @@ fn health(env: &Env) -> Response {
     }
 }
 
+/// `PUT` body of an option or a map key: `{"value": …}`.
+#[derive(Deserialize)]
+struct ValueBody {
+    value: Value,
+}
+
+/// `POST …/last-processed` body.
+#[derive(Deserialize)]
+struct RecordBody {
+    hash_ids: Vec<i64>,
+    event_id: String,
+}
+
 const VALUE_BODY: &str = "{\"value\": <json>}";
 
+/// The answers only HTTP gives, or the core's call for `route` (its body
+/// read within the size limit first), answered.
 async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Response, Error> {
     let limit = ctx.isolate.settings.max_body_bytes;
-    match route {
-        Route::Health => Ok(health(ctx.env)),
-        Route::ListOptions => Ok(options::list(ctx)),
-        Route::GetOption(name) => options::get(ctx, &name).await,
-        Route::SetOption(name) => options::set(ctx, &name, read_json(req, limit, VALUE_BODY).await?).await,
-        Route::DeleteOption(name) => options::delete(ctx, &name).await,
-        Route::GetMap(scope) => maps::get(ctx, &scope, None).await,
-        Route::GetMapKey(scope, key) => maps::get(ctx, &scope, Some(&key)).await,
-        Route::SetMapKey(scope, key) => maps::set(ctx, &scope, &key, read_json(req, limit, VALUE_BODY).await?).await,
-        Route::DeleteMapKey(scope, key) => maps::delete(ctx, &scope, &key).await,
-        Route::GetOwnership(project) => ownership::get(ctx, project).await,
+    let admin = ctx.access == Access::Admin;
+    let call = match route {
+        Route::Health => return Ok(health(ctx.env)),
+        Route::ListOptions => return Ok(admin::list(ctx)),
+        Route::WhoAmI => return Ok(admin::whoami(ctx)),
+        Route::Stats => return Ok(admin::stats(ctx)),
+        Route::GetOption(name) => Call::GetOption { name, reveal_credentials: admin, keep: false },
+        Route::SetOption(name) => {
+            Call::SetOption { name, value: read_json::<ValueBody>(req, limit, VALUE_BODY).await?.value }
+        }
+        Route::DeleteOption(name) => Call::DeleteOption { name },
+        Route::GetMap(scope) => Call::GetMap { scope },
+        Route::GetMapKey(scope, key) => Call::GetMapKey { scope, key },
+        Route::SetMapKey(scope, key) => {
+            Call::SetMapKey { scope, key, value: read_json::<ValueBody>(req, limit, VALUE_BODY).await?.value }
+        }
+        Route::DeleteMapKey(scope, key) => Call::DeleteMapKey { scope, key },
+        Route::GetOwnership(project) => Call::GetOwnership { project },
         Route::PutOwnership(project) => {
-            let body = read_json(req, limit, "{\"raw\": <rules text>, \"fallthrough\"?: bool, …}").await?;
-            ownership::put(ctx, project, body).await
+            let input: OwnershipInput =
+                read_json(req, limit, "{\"raw\": <rules text>, \"fallthrough\"?: bool, …}").await?;
+            Call::PutOwnership { project, input }
         }
-        Route::DeleteOwnership(project) => ownership::delete(ctx, project).await,
-        Route::Owners(project) => ownership::owners(ctx, project, read_json(req, limit, "event data").await?).await,
+        Route::DeleteOwnership(project) => Call::DeleteOwnership { project },
+        Route::Owners(project) => Call::Owners { project, event: read_json(req, limit, "event data").await? },
         Route::RecordLastEvents(project) => {
-            let body = read_json(req, limit, "{\"hash_ids\": [int], \"event_id\": string}").await?;
-            events::record(ctx, project, body).await
+            let body: RecordBody = read_json(req, limit, "{\"hash_ids\": [int], \"event_id\": string}").await?;
+            Call::RecordLastProcessed { project, hash_ids: body.hash_ids, event_id: body.event_id }
         }
-        Route::FetchLastEvents(project, ids) => events::fetch(ctx, project, &ids).await,
-        Route::WhoAmI => Ok(admin::whoami(ctx)),
-        Route::Stats => Ok(admin::stats(ctx)),
-        Route::Sync => admin::sync(ctx).await,
-    }
+        Route::FetchLastEvents(project, hash_ids) => Call::LastProcessed { project, hash_ids },
+        Route::Sync => Call::Sync,
+    };
+    let answer = ctx.isolate.service.answer(&ctx.io, call).await?;
+    Ok(ctx.send(answer))
 }
 
 fn kv_binding(env: &Env) -> Result<WorkersKv, Error> {
@@ -193,9 +225,7 @@ pub async fn scheduled_sync(env: Env) {
         let kv = kv_binding(&env)?;
         let origin = isolate.origin_client();
         let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
-        let pending = origin.pending();
-        let ctx = Ctx { isolate: &isolate, io, access: Access::Admin, env: &env, worker_ctx: None, pending };
-        admin::run_sync(&ctx).await
+        isolate.service.sync(&io).await
     }
     .await;
     match outcome {

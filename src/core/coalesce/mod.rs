@@ -1,23 +1,38 @@
-//! Coalescing: which keys this isolate is already fetching.
+//! Coalescing: N concurrent misses of one key cost one KV read and at most
+//! one origin call (docs/design.md "Coalescing on Workers").
 //!
-//! N concurrent misses of one key should cost one KV read and at most one
-//! origin call. On Workers a request must never await a promise or I/O
-//! object created by another request (workerd cancels it, or refuses:
-//! "Cannot perform I/O on behalf of a different request"), so nothing is
-//! shared but this table: the first request to miss becomes the *leader*
-//! and fetches; the others are *waiters* that each sleep on a timer of their
-//! own and look at isolate memory again when it fires (observed under
-//! wrangler dev; docs/design.md "Coalescing on Workers"). A lease expires at a deadline, so a leader that
-//! failed or went away without saying so never blocks anyone for long:
-//! after it, a waiter fetches for itself.
+//! On Workers a request must never await a promise or I/O object created by
+//! another request (workerd cancels it, or refuses: "Cannot perform I/O on
+//! behalf of a different request"), so the rule has three parts, each here:
+//!
+//! - **who leads** (this file): nothing is shared between requests but a
+//!   table of leases; the first request to miss becomes the *leader* and
+//!   fetches, and its lead ends however its future ends ([`Leading`]). A
+//!   lease expires at a deadline, so a leader that failed or went away
+//!   without saying so never blocks anyone for long;
+//! - **how waiters wait** (`wait`): each on a timer of its own, looking at
+//!   isolate memory again when it fires (observed under wrangler dev), until
+//!   the leader filled it, the soft timeout passed with a stale copy in
+//!   hand, or the lease ran out (then it fetches for itself);
+//! - **how an abandoned fetch is finished** (`pending`): a read the core
+//!   abandons at the soft timeout keeps running, and the background refresh
+//!   of the *same request* joins it instead of sending a second one.
+
+pub mod pending;
+pub mod wait;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
+pub use pending::PendingReads;
+pub use wait::{wait_for_leader, Waited};
+
+use super::bounded::BoundedTable;
 use super::key::CacheKey;
 use super::lifecycle::Millis;
 
-/// Most keys in flight at once; beyond it new misses simply do not coalesce.
+/// Most keys in flight at once (`bounded`): past it expired leases are
+/// dropped, then all of them if too many are live, and those misses simply
+/// do not coalesce.
 const MAX_IN_FLIGHT: usize = 10_000;
 
 /// One fetch in flight: who leads it and until when the lease holds.
@@ -46,10 +61,15 @@ pub enum Role {
 }
 
 /// The keys being fetched in this isolate.
-#[derive(Default)]
 pub struct InFlight {
-    leases: RefCell<HashMap<CacheKey, Lease>>,
+    leases: RefCell<BoundedTable<CacheKey, Lease>>,
     next_id: std::cell::Cell<u64>,
+}
+
+impl Default for InFlight {
+    fn default() -> Self {
+        InFlight { leases: RefCell::new(BoundedTable::new(MAX_IN_FLIGHT)), next_id: std::cell::Cell::new(0) }
+    }
 }
 
 impl InFlight {
@@ -62,12 +82,9 @@ impl InFlight {
                 return Role::Waiter { until: lease.expires_at };
             }
         }
-        if leases.len() >= MAX_IN_FLIGHT {
-            leases.retain(|_, lease| lease.expires_at > now);
-        }
         let id = self.next_id.get().wrapping_add(1);
         self.next_id.set(id);
-        leases.insert(key.clone(), Lease { id, expires_at: now.saturating_add(lease_ms) });
+        leases.insert(key.clone(), Lease { id, expires_at: now.saturating_add(lease_ms) }, |l| l.expires_at > now);
         Role::Leader(Lead { key: key.clone(), id })
     }
 
@@ -93,6 +110,32 @@ impl InFlight {
     /// Whether nothing is in flight.
     pub fn is_empty(&self) -> bool {
         self.leases.borrow().is_empty()
+    }
+
+    /// Joins the fetch of `key` as a leader or a waiter; a leader's lead is
+    /// held by the returned [`Leading`], which ends it when dropped.
+    pub fn lead(&self, key: &CacheKey, now: Millis, lease_ms: Millis) -> Result<Leading<'_>, Millis> {
+        match self.join(key, now, lease_ms) {
+            Role::Leader(lead) => Ok(Leading { inflight: self, lead: Some(lead) }),
+            Role::Waiter { until } => Err(until),
+        }
+    }
+}
+
+/// A lead held for the length of a fetch: ends it however the leader's
+/// future ends (returns, fails, or is dropped), so waiters never wait for a
+/// leader that is gone.
+#[must_use = "the lead ends when this is dropped"]
+pub struct Leading<'a> {
+    inflight: &'a InFlight,
+    lead: Option<Lead>,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        if let Some(lead) = self.lead.take() {
+            self.inflight.finish(lead);
+        }
     }
 }
 
@@ -128,6 +171,16 @@ mod tests {
         assert!(f.is_fetching(&key(), 160), "the newer lead stands");
         f.finish(new);
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn a_lead_ends_when_its_holder_is_dropped_however_the_fetch_ended() {
+        let f = InFlight::default();
+        let leading = f.lead(&key(), 0, 1_000).map_err(|_| "lead");
+        assert_eq!(f.lead(&key(), 10, 1_000).err(), Some(1_000), "a second caller waits");
+        drop(leading);
+        assert!(!f.is_fetching(&key(), 10), "dropped: ended");
+        assert!(f.lead(&key(), 20, 1_000).is_ok());
     }
 
     #[test]

@@ -91,7 +91,7 @@ impl NetworkCache for FakeKv {
         if self.refused.borrow().contains(key) {
             return Err(TierError::Status(429, "too many writes to one key".into()));
         }
-        self.last_expiration.set(expiration_ttl_secs);
+        self.last_expiration.set(super::kv_expiration(expiration_ttl_secs));
         self.data.borrow_mut().insert(key.to_string(), value);
         Ok(())
     }
@@ -379,8 +379,32 @@ impl std::future::Future for YieldOnce {
     }
 }
 
-/// Every fake tier plus an empty isolate cache: the rig each core test
-/// builds its world on (a test's `World` derefs to it).
+/// A thing under test (`subject`: options, maps, ownership, a sync run's
+/// inputs) on fake tiers; derefs to the tiers, so a test reads `w.kv`,
+/// `w.origin`, `w.clock`, `w.cache`. Each test module adds its own helpers
+/// with an `impl Rig<Its subject>` block.
+pub struct Rig<T> {
+    pub subject: T,
+    pub tiers: FakeTiers,
+}
+
+impl<T> Rig<T> {
+    /// `subject` on healthy fake tiers with the clock at `now_ms`.
+    pub fn at(subject: T, now_ms: Millis) -> Self {
+        Rig { subject, tiers: FakeTiers::at(now_ms) }
+    }
+}
+
+impl<T> std::ops::Deref for Rig<T> {
+    type Target = FakeTiers;
+
+    fn deref(&self) -> &FakeTiers {
+        &self.tiers
+    }
+}
+
+/// Every fake tier plus an empty isolate cache: what each core test builds
+/// its world on (`Rig`).
 pub struct FakeTiers {
     pub cache: crate::core::tiered::TieredCache,
     pub kv: FakeKv,

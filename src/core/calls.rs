@@ -1,0 +1,249 @@
+//! The calls of the edge API over one isolate's [`Service`], once for every
+//! front end: the HTTP API (`http::handlers`) and the npm package (`js`)
+//! turn a request into a [`Call`] and send back its [`Answer`]; a Rust
+//! Worker (`embed`) takes the typed reads ([`Answered`]). Each call checks
+//! what the core checks (names, keys, values, rules) before any I/O; the
+//! front ends check only what their own transport can get wrong (JSON
+//! shapes, JS types).
+
+use serde_json::Value;
+
+use super::answer::{event_ids, map_key_write, ownership_delete, recorded, Answer, Answered, Kept, Refresh};
+use super::error::Error;
+use super::lifecycle::Millis;
+use super::maps::{MapKeyRead, MapRead};
+use super::options::OptionValue;
+use super::ports::{Clock, DurableStore, Io, NetworkCache};
+use super::project_ownership::{OwnersAnswer, OwnershipInput, OwnershipRead, OwnershipWrite};
+use super::scope::{Id, Scope};
+use super::service::Service;
+
+/// One call of the edge API, its arguments converted by the front end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// `GET /v1/options/{name}`. `reveal_credentials`: the admin token, or
+    /// the npm package (its caller is the Worker's own code). `keep`: the
+    /// front end keeps fresh answers (the npm package): say until when.
+    GetOption { name: String, reveal_credentials: bool, keep: bool },
+    /// `PUT /v1/options/{name}`.
+    SetOption { name: String, value: Value },
+    /// `DELETE /v1/options/{name}`.
+    DeleteOption { name: String },
+    /// `GET …/options`: a scope's whole map.
+    GetMap { scope: Scope },
+    /// `GET …/options/{key}`: one key of the cached map.
+    GetMapKey { scope: Scope, key: String },
+    /// `PUT …/options/{key}`.
+    SetMapKey { scope: Scope, key: String, value: Value },
+    /// `DELETE …/options/{key}`.
+    DeleteMapKey { scope: Scope, key: String },
+    /// `GET /v1/projects/{id}/ownership`.
+    GetOwnership { project: Id },
+    /// `PUT /v1/projects/{id}/ownership`.
+    PutOwnership { project: Id, input: OwnershipInput },
+    /// `DELETE /v1/projects/{id}/ownership`.
+    DeleteOwnership { project: Id },
+    /// `POST /v1/projects/{id}/owners` with event data.
+    Owners { project: Id, event: Value },
+    /// `POST …/event-hashes/last-processed`.
+    RecordLastProcessed { project: Id, hash_ids: Vec<i64>, event_id: String },
+    /// `GET …/event-hashes/last-processed?ids=…`.
+    LastProcessed { project: Id, hash_ids: Vec<i64> },
+    /// `POST /v1/admin/sync`: one run of the sync job.
+    Sync,
+}
+
+impl Service {
+    /// Resolves an option: store value (memory → KV → origin → stale) →
+    /// config → default, `degraded` when the stores could not be asked.
+    ///
+    /// # Errors
+    /// `unknown_option` (and a name over the limits) only.
+    pub async fn read_option<K, O, C>(&self, io: &Io<'_, K, O, C>, name: &str) -> Result<Answered<OptionValue>, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let answer = self.options.get(&self.cache, io, name).await?;
+        let refresh = answer.refresh.then(|| Refresh::Option(answer.name.clone()));
+        Ok(Answered { answer, refresh })
+    }
+
+    /// A scope's whole option map.
+    ///
+    /// # Errors
+    /// `unavailable` / `origin_timeout` when nothing is cached and the stores fail.
+    pub async fn read_map<K, O, C>(&self, io: &Io<'_, K, O, C>, scope: &Scope) -> Result<Answered<MapRead>, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let answer = self.maps.get(&self.cache, io, scope).await?;
+        let refresh = answer.refresh.then_some(Refresh::Map(*scope));
+        Ok(Answered { answer, refresh })
+    }
+
+    /// One key of a scope's map, read from the cached map.
+    ///
+    /// # Errors
+    /// As [`Service::read_map`].
+    pub async fn read_map_key<K, O, C>(
+        &self,
+        io: &Io<'_, K, O, C>,
+        scope: &Scope,
+        key: &str,
+    ) -> Result<Answered<MapKeyRead>, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let Answered { answer: map, refresh } = self.read_map(io, scope).await?;
+        let value = map.values.get(key).cloned();
+        Ok(Answered {
+            answer: MapKeyRead { key: key.to_string(), value, source: map.source, version: map.version },
+            refresh,
+        })
+    }
+
+    /// A project's ownership record (`record: None`: it has none).
+    ///
+    /// # Errors
+    /// `unavailable` / `origin_timeout` when nothing is cached and the stores fail.
+    pub async fn read_ownership<K, O, C>(
+        &self,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+    ) -> Result<Answered<OwnershipRead>, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let answer = self.ownership.get(&self.cache, io, project).await?;
+        let refresh = answer.refresh.then_some(Refresh::Ownership(project));
+        Ok(Answered { answer, refresh })
+    }
+
+    /// Who owns `event` under the project's cached rules.
+    ///
+    /// # Errors
+    /// `invalid_body` for an event that is not a JSON object; as
+    /// [`Service::read_ownership`].
+    pub async fn read_owners<K, O, C>(
+        &self,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+        event: &Value,
+    ) -> Result<Answered<OwnersAnswer>, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let answer = self.ownership.owners(&self.cache, io, project, event).await?;
+        let refresh = answer.refresh.then_some(Refresh::Ownership(project));
+        Ok(Answered { answer, refresh })
+    }
+
+    /// Stores a project's rules (checked first: `invalid_rules` names the
+    /// line and column) and answers the stored record.
+    ///
+    /// # Errors
+    /// `too_large` / `invalid_rules` before the origin is asked; origin
+    /// failures as for every write.
+    pub async fn write_ownership<K, O, C>(
+        &self,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+        input: OwnershipInput,
+    ) -> Result<OwnershipWrite, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        let (record, cache_updated) = self.ownership.put(&self.cache, io, project, input).await?;
+        Ok(OwnershipWrite { record, cache_updated })
+    }
+
+    /// Makes `call` and answers it as every front end sends it.
+    ///
+    /// # Errors
+    /// The call's error, with its stable code.
+    pub async fn answer<K, O, C>(&self, io: &Io<'_, K, O, C>, call: Call) -> Result<Answer, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
+        Ok(match call {
+            Call::GetOption { name, reveal_credentials, keep } => {
+                let Answered { answer, refresh } = self.read_option(io, &name).await?;
+                let mut sent = Answer::read(answer.to_json(reveal_credentials), answer.source, refresh);
+                if keep {
+                    sent.keep = self.kept(&answer, reveal_credentials, io.clock.now_ms());
+                }
+                sent
+            }
+            Call::SetOption { name, value } => {
+                Answer::write(self.options.set(&self.cache, io, &name, value).await?.to_json())
+            }
+            Call::DeleteOption { name } => Answer::write(self.options.delete(&self.cache, io, &name).await?.to_json()),
+            Call::GetMap { scope } => {
+                let Answered { answer, refresh } = self.read_map(io, &scope).await?;
+                Answer::read(answer.to_json(), answer.source, refresh)
+            }
+            Call::GetMapKey { scope, key } => {
+                let Answered { answer, refresh } = self.read_map_key(io, &scope, &key).await?;
+                Answer::read(answer.to_json(), answer.source, refresh)
+            }
+            Call::SetMapKey { scope, key, value } => {
+                let written = self.maps.set(&self.cache, io, &scope, &key, value.clone()).await?;
+                Answer::write(map_key_write(&key, Some(&value), &written))
+            }
+            Call::DeleteMapKey { scope, key } => {
+                let written = self.maps.delete(&self.cache, io, &scope, &key).await?;
+                Answer::write(map_key_write(&key, None, &written))
+            }
+            Call::GetOwnership { project } => {
+                let Answered { answer, refresh } = self.read_ownership(io, project).await?;
+                Answer::read(answer.to_json(), answer.source, refresh)
+            }
+            Call::PutOwnership { project, input } => {
+                Answer::write(self.write_ownership(io, project, input).await?.to_json())
+            }
+            Call::DeleteOwnership { project } => {
+                Answer::write(ownership_delete(self.ownership.delete(&self.cache, io, project).await?))
+            }
+            Call::Owners { project, event } => {
+                let Answered { answer, refresh } = self.read_owners(io, project, &event).await?;
+                Answer::read(answer.to_json(), answer.source, refresh)
+            }
+            Call::RecordLastProcessed { project, hash_ids, event_id } => {
+                Answer::write(recorded(self.last_events.record(io.kv, io.clock, project, &hash_ids, &event_id).await?))
+            }
+            Call::LastProcessed { project, hash_ids } => {
+                Answer::write(event_ids(&self.last_events.fetch(io.kv, project, &hash_ids).await?))
+            }
+            Call::Sync => Answer::write(self.sync(io).await?.to_json()),
+        })
+    }
+
+    /// Until when `answer` holds, when isolate memory holds its store
+    /// lookup fresh at `now`: what every read of the option gives until
+    /// then. Not for a degraded answer, nor one that never asked the store.
+    fn kept(&self, answer: &OptionValue, reveal_credentials: bool, now: Millis) -> Option<Kept> {
+        if answer.lookup.is_none() || answer.degraded {
+            return None;
+        }
+        let (_, key) = self.options.registry().lookup_keyed(&answer.name).ok()?;
+        let until = self.cache.fresh_until(&key, now)?;
+        Some(Kept { until, body: answer.as_memory_hit().to_json(reveal_credentials) })
+    }
+}
+
+#[cfg(test)]
+mod tests;

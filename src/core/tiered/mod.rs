@@ -1,0 +1,186 @@
+//! The read and write paths through the three tiers, for any cached thing.
+//!
+//! docs/design.md "Entry lifecycle" and "Failure rules" live here, once, for
+//! options, option maps and ownership alike, one idea a file:
+//!
+//! - `read`: fresh isolate memory → (a fetch of the key already in flight
+//!   in this isolate: wait for it, `coalesce`) → KV (value or absent
+//!   marker) → origin (200 or 404 = absent, written back to memory and KV)
+//!   → when KV *and* the origin failed, a stale memory entry within grace →
+//!   otherwise a failure the caller turns into a degraded default or a
+//!   clear error. With a stale entry in hand the origin gets only the
+//!   *soft* timeout before the stale value is answered and a background
+//!   refresh is asked for; keys marked stale-while-revalidate answer stale
+//!   at once. The origin is not asked while the key backs off or the
+//!   breaker is open (`throttle`). An origin that refuses a request as the
+//!   caller's fault (`TierError::Refused`) is up: the refusal counts toward
+//!   no backoff and no breaker, is counted apart (`origin_refusals`) and
+//!   reaches the caller as a 4xx.
+//! - `write`: after the origin accepted a write, memory at once, then KV;
+//!   a KV failure does not fail the write, it is reported
+//!   (`cache_updated: false`) and left to the sync job. KV writes keep to
+//!   one per second per key and never move KV back (`kv_writes`).
+//! - `failure`: the caller-facing error of a read or write that failed.
+//!
+//! This file holds the state they share: isolate memory, counters, the
+//! coalescing and throttling tables, and the one place a value enters
+//! memory (`TieredCache::remember`, which never moves it to an older
+//! version: `version`).
+
+mod failure;
+mod read;
+mod write;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+pub use failure::{origin_write_error, read_failure_error, refusal_error};
+pub use read::{Read, ReadFailure};
+
+use super::coalesce::InFlight;
+use super::key::CacheKey;
+use super::kv_writes::KvWrites;
+use super::lifecycle::{Millis, Policy};
+use super::memory::{Limits, Lookup, MemoryCache, SWEEP_BUDGET};
+use super::slot::{Slot, Versioned};
+use super::stats::{Counter, Stats, StatsSnapshot};
+use super::throttle::{Throttle, ThrottleConfig};
+use super::version;
+
+/// Shortest expiration Workers KV accepts for a put, in seconds (the KV
+/// port's rule, `ports::kv_expiration`; kept at this path).
+pub use super::ports::KV_MIN_EXPIRATION_SECS;
+
+/// How long waits and fetches may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// With a stale value in hand, how long the origin may take before the
+    /// stale value is answered (and a background refresh asked for).
+    pub soft_ms: Millis,
+    /// Hard timeout of a KV read.
+    pub kv_ms: Millis,
+    /// Hard timeout of an origin call (enforced by the origin client; here
+    /// it bounds how long waiters wait for a leader).
+    pub origin_ms: Millis,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { soft_ms: 250, kv_ms: 1_000, origin_ms: 5_000 }
+    }
+}
+
+impl Timeouts {
+    /// The longest a leader's fetch can take: KV, then the origin, plus slack.
+    fn lease_ms(&self) -> Millis {
+        self.kv_ms.saturating_add(self.origin_ms).saturating_add(500)
+    }
+}
+
+/// Isolate memory plus counters, in-flight fetches and throttling: the state
+/// an isolate keeps between requests.
+pub struct TieredCache {
+    memory: RefCell<MemoryCache<Versioned>>,
+    stats: Stats,
+    inflight: InFlight,
+    throttle: Throttle,
+    timeouts: Timeouts,
+    kv_expiration_secs: u64,
+    /// This isolate's last KV write of each key, with its version.
+    kv_writes: KvWrites<u64>,
+}
+
+impl TieredCache {
+    /// An empty cache with default timeouts and throttling.
+    /// `kv_expiration_secs` is how long KV keeps what this isolate writes
+    /// (the KV port raises it to KV's 60 s minimum).
+    pub fn new(limits: Limits, kv_expiration_secs: u64) -> Self {
+        TieredCache {
+            memory: RefCell::new(MemoryCache::new(limits)),
+            stats: Stats::default(),
+            inflight: InFlight::default(),
+            throttle: Throttle::default(),
+            timeouts: Timeouts::default(),
+            kv_expiration_secs,
+            kv_writes: KvWrites::default(),
+        }
+    }
+
+    /// The same cache with other timeouts.
+    #[must_use]
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The same cache with other throttling.
+    #[must_use]
+    pub fn with_throttle(mut self, config: ThrottleConfig) -> Self {
+        self.throttle = Throttle::new(config);
+        self
+    }
+
+    /// When the isolate-memory entry of `key` stops being fresh, if it is
+    /// fresh at `now` (a peek: no counters, no recency). Lets the npm
+    /// package serve a fresh answer from JS without crossing into wasm.
+    pub fn fresh_until(&self, key: &CacheKey, now: Millis) -> Option<Millis> {
+        self.memory.borrow().fresh_until(key, now)
+    }
+
+    /// Counts a read answered by config or default because the stores failed.
+    pub fn count_degraded(&self) {
+        self.stats.bump(Counter::Degraded);
+    }
+
+    /// Frees a few dead entries; called on every read so the work is spread.
+    pub fn sweep(&self, now: Millis) {
+        self.memory.borrow_mut().sweep(now, SWEEP_BUDGET);
+    }
+
+    /// Empties isolate memory, as a new isolate starts (tests).
+    #[cfg(test)]
+    pub(crate) fn clear_memory(&self) {
+        self.memory.borrow_mut().clear();
+    }
+
+    /// The counters and memory figures now.
+    pub fn stats(&self, now: Millis) -> StatsSnapshot {
+        let memory = self.memory.borrow();
+        let limits = memory.limits();
+        let mut snapshot = self.stats.snapshot(memory.len(), memory.bytes(), limits.max_entries, limits.max_bytes);
+        snapshot.in_flight = self.inflight.len() as u64;
+        snapshot.breaker_open = self.throttle.breaker_open(now);
+        snapshot
+    }
+
+    /// Stores `found` in memory unless memory holds a newer version, and
+    /// answers whichever is newest: a slow read never resurrects old data.
+    fn remember(&self, key: &CacheKey, found: Versioned, policy: Policy, now: Millis) -> Rc<Versioned> {
+        let mut memory = self.memory.borrow_mut();
+        if let Lookup::Fresh(held) | Lookup::Stale(held) = memory.get(key, now) {
+            if version::is_older(found.version, held.version) {
+                return held;
+            }
+        }
+        let found = Rc::new(found);
+        memory.insert(key.clone(), Rc::clone(&found), policy, now);
+        found
+    }
+
+    /// The fresh memory entry of `key` at `now`, if any.
+    fn fresh(&self, key: &CacheKey, now: Millis) -> Option<Rc<Versioned>> {
+        match self.memory.borrow_mut().get(key, now) {
+            Lookup::Fresh(entry) => Some(entry),
+            Lookup::Stale(_) | Lookup::Miss => None,
+        }
+    }
+
+    fn count_negative(&self, entry: &Versioned) {
+        if entry.slot == Slot::Absent {
+            self.stats.bump(Counter::NegativeHit);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

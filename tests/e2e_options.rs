@@ -291,3 +291,14 @@ fn stats_count_each_tier_and_debug_writes_one_log_line_per_request() {
     assert!(line.is_some(), "no structured log line for the local hit:\n{log}");
     assert!(!log.contains("dev-admin-token") && !log.contains("dev-read-token"), "a token reached the log");
 }
+
+#[test]
+fn methods_the_api_does_not_know_are_405_not_read_as_get() {
+    let s = Stack::start();
+    for method in ["QUERY", "PROPFIND", "PATCH"] {
+        for path in ["/v1/options", "/v1/options/mail.host", "/healthz"] {
+            let reply = s.worker.call(method, path, Some(ADMIN), None);
+            assert_eq!((reply.status, reply.code()), (405, "method_not_allowed"), "{method} {path}: {:?}", reply.body);
+        }
+    }
+}

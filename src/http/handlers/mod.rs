@@ -66,7 +66,10 @@ impl Ctx<'_> {
 /// Answers one request. Never fails: errors become error responses.
 pub async fn handle(mut req: Request, env: Env, worker_ctx: Context) -> Response {
     let started = worker::Date::now().as_millis();
-    let method = Method::parse(req.method().as_ref());
+    // The method exactly as sent: workers-rs's own `Method` reads any method
+    // it does not know (QUERY, PROPFIND, …) as GET, which would route them.
+    let method_name = req.inner().method();
+    let method = Method::parse(&method_name);
     let path = req.path();
     let query = req.url().ok().and_then(|u| u.query().map(str::to_string)).unwrap_or_default();
     let (response, debug, detail) = match serve(&mut req, &env, &worker_ctx, method, &path, &query).await {
@@ -84,7 +87,7 @@ pub async fn handle(mut req: Request, env: Env, worker_ctx: Context) -> Response
         // What the origin or the runtime said about a failure is for the
         // operator: it goes here, never into the answer.
         let line = json!({
-            "method": req.method().as_ref(),
+            "method": method_name.chars().take(20).collect::<String>(),
             "path": path.chars().take(200).collect::<String>(),
             "status": response.status_code(),
             "x_cache": response.headers().get("x-cache").ok().flatten(),

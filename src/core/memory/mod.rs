@@ -2,9 +2,9 @@
 //!
 //! Each entry remembers when it was fetched and its `Policy`, so a lookup can
 //! say whether it is fresh, stale or dead (`lifecycle`). Dead entries are
-//! dropped when looked up, and swept a few at a time per request through an
-//! index ordered by time of death, so an isolate that stops asking for a key
-//! still frees it without ever scanning the whole map.
+//! dropped when looked up, and swept a few at a time per request by a cursor
+//! walking the slots, so an isolate that stops asking for a key still frees
+//! it without ever scanning the whole map at once.
 //!
 //! The map is bounded in entries and approximate bytes; past a bound it drops
 //! the least recently used entries first (a hit or an insert counts as a
@@ -16,17 +16,23 @@
 //! of the bytes), so an isolate holds at most about 1.25 × `max_bytes` of
 //! cached things; `/v1/stats` shows both.
 //!
-//! Cost: one `HashMap` slot plus two `BTreeMap` slots per entry (death and
-//! recency indexes) sharing one allocation of the key: about 175 bytes of
-//! heap per entry in wasm32 besides the key's text and the value (measured,
-//! see `ENTRY_OVERHEAD`); every operation is O(log n).
+//! Structure, chosen for memory per entry (an isolate has 128 MB and many
+//! small entries): the entries live in a slab of slots threaded by a
+//! recency list (`slots`), found through a hash table of slot numbers
+//! (`index`, 4 bytes a bucket, no tombstones). The key's text is allocated
+//! once, in its slot. Every operation is O(1) (a sweep: O(budget)); see
+//! `ENTRY_OVERHEAD` for the measured cost.
 
-use std::collections::{BTreeMap, HashMap};
+mod index;
+mod slots;
+
 use std::rc::Rc;
 
 use super::key::CacheKey;
 use super::lifecycle::{Freshness, Millis, Policy};
 use super::version;
+use index::{KeyIndex, MAX_SLOTS};
+use slots::Slots;
 
 /// An estimate of the memory a cached value holds, for the byte bound.
 pub trait Weigh {
@@ -64,67 +70,54 @@ pub enum Lookup<V> {
 }
 
 struct Entry<V> {
+    /// The key's text, the only copy (the index holds slot numbers).
+    key: Box<str>,
     value: Rc<V>,
     fetched_at: Millis,
     policy: Policy,
-    /// Position in the death index: (time of death, insertion sequence).
-    death: (Millis, u64),
-    /// Position in the recency index (higher is more recent).
-    used: u64,
     bytes: usize,
 }
 
 /// The bounded isolate-memory map. Not thread-safe by design: a Worker
 /// isolate runs one thread, and no borrow is ever held across an `.await`.
-///
-/// The map and both indexes share one `Rc<str>` per key, so a key's text is
-/// allocated once however many places refer to it (a third of the heap of a
-/// small entry was once three copies of its key).
 pub struct MemoryCache<V> {
-    entries: HashMap<Rc<str>, Entry<V>>,
-    by_death: BTreeMap<(Millis, u64), Rc<str>>,
-    by_use: BTreeMap<u64, Rc<str>>,
-    seq: u64,
+    slots: Slots<Entry<V>>,
+    index: KeyIndex,
+    /// The next slot a sweep examines.
+    cursor: u32,
     bytes: usize,
     limits: Limits,
 }
 
-/// Entries examined per `sweep` call: enough to keep up, small enough to
-/// keep any one request's cost negligible.
+/// Slots examined per `sweep` call: a full pass over 10,000 slots every
+/// ~600 requests, and a negligible cost for any one request (a dead entry
+/// is also dropped when looked up, and evicted first-come under pressure).
 pub const SWEEP_BUDGET: usize = 16;
 
+/// How the index reads a slot's key.
+fn key_of<'a, V>(slots: &'a Slots<Entry<V>>) -> impl Fn(u32) -> &'a str + 'a {
+    move |at| slots.get(at).map_or("", |e| &*e.key)
+}
+
 impl<V: Weigh> MemoryCache<V> {
-    /// An empty cache with the given bounds.
+    /// An empty cache with the given bounds (allocates nothing yet).
     pub fn new(limits: Limits) -> Self {
-        MemoryCache {
-            entries: HashMap::new(),
-            by_death: BTreeMap::new(),
-            by_use: BTreeMap::new(),
-            seq: 0,
-            bytes: 0,
-            limits,
-        }
+        MemoryCache { slots: Slots::new(), index: KeyIndex::new(), cursor: 0, bytes: 0, limits }
     }
 
     /// The state of `key` at `now`. A dead entry is removed and reads as a miss.
     pub fn get(&mut self, key: &CacheKey, now: Millis) -> Lookup<V> {
-        self.seq += 1;
-        let seq = self.seq;
-        let Some(entry) = self.entries.get_mut(key.as_str()) else { return Lookup::Miss };
+        let Some(at) = self.find(key.as_str()) else { return Lookup::Miss };
+        let Some(entry) = self.slots.get(at) else { return Lookup::Miss };
         let lookup = match entry.policy.freshness(entry.fetched_at, now) {
             Freshness::Fresh => Lookup::Fresh(entry.value.clone()),
             Freshness::Stale => Lookup::Stale(entry.value.clone()),
             Freshness::Dead => {
-                self.remove(key);
+                self.remove_at(at);
                 return Lookup::Miss;
             }
         };
-        // Move the key's recency slot, reusing its shared key (no allocation
-        // per hit; the fallback is for an index out of step, which no
-        // operation leaves).
-        let held = self.by_use.remove(&entry.used).unwrap_or_else(|| Rc::from(key.as_str()));
-        entry.used = seq;
-        self.by_use.insert(seq, held);
+        self.slots.touch(at);
         lookup
     }
 
@@ -132,7 +125,7 @@ impl<V: Weigh> MemoryCache<V> {
     /// A peek: recency and counters are untouched. The npm package keeps
     /// the answer of a fresh entry in JS until this moment.
     pub fn fresh_until(&self, key: &CacheKey, now: Millis) -> Option<Millis> {
-        let entry = self.entries.get(key.as_str())?;
+        let entry = self.slots.get(self.find(key.as_str())?)?;
         match entry.policy.freshness(entry.fetched_at, now) {
             Freshness::Fresh => Some(entry.fetched_at.saturating_add(entry.policy.ttl_ms)),
             Freshness::Stale | Freshness::Dead => None,
@@ -148,19 +141,20 @@ impl<V: Weigh> MemoryCache<V> {
             self.remove(&key);
             return false;
         }
-        if let Some(old) = self.entries.get(key.as_str()) {
-            if version::is_older(value.version(), old.value.version()) {
+        if let Some(at) = self.find(key.as_str()) {
+            if self.slots.get(at).is_some_and(|old| version::is_older(value.version(), old.value.version())) {
                 return false;
             }
+            self.remove_at(at);
         }
-        self.remove(&key);
+        // Room first, so the slab never grows past the entry bound.
+        while self.slots.len() >= self.max_entries().max(1) && self.evict_oldest() {}
         let bytes = key.as_str().len() + value.weight() + ENTRY_OVERHEAD;
-        self.seq += 1;
-        let death = (policy.dies_at(now), self.seq);
-        let shared: Rc<str> = Rc::from(key.as_str());
-        self.by_death.insert(death, Rc::clone(&shared));
-        self.by_use.insert(self.seq, Rc::clone(&shared));
-        self.entries.insert(shared, Entry { value, fetched_at: now, policy, death, used: self.seq, bytes });
+        let entry = Entry { key: key.as_str().into(), value, fetched_at: now, policy, bytes };
+        let Ok(at) = self.slots.push(entry, self.max_entries()) else { return false };
+        if let Some(entry) = self.slots.get(at) {
+            self.index.insert(&entry.key, at, key_of(&self.slots));
+        }
         self.bytes += bytes;
         self.enforce_limits();
         true
@@ -170,66 +164,56 @@ impl<V: Weigh> MemoryCache<V> {
     /// only when the stores cannot answer. For a key whose last write may or
     /// may not have reached the origin. Returns whether it was held.
     pub fn mark_stale(&mut self, key: &CacheKey, now: Millis) -> bool {
-        let Some(entry) = self.entries.get_mut(key.as_str()) else { return false };
+        let Some(at) = self.find(key.as_str()) else { return false };
+        let Some(entry) = self.slots.get_mut(at) else { return false };
         let aged = now.saturating_sub(entry.policy.ttl_ms);
         if aged < entry.fetched_at {
             entry.fetched_at = aged;
-            let held = self.by_death.remove(&entry.death).unwrap_or_else(|| Rc::from(key.as_str()));
-            entry.death = (entry.policy.dies_at(aged), entry.death.1);
-            self.by_death.insert(entry.death, held);
         }
         true
     }
 
     /// Forgets `key`. Returns whether it was held.
     pub fn remove(&mut self, key: &CacheKey) -> bool {
-        self.remove_str(key.as_str())
-    }
-
-    /// [`MemoryCache::remove`] by the key's text, as the indexes hold it.
-    fn remove_str(&mut self, key: &str) -> bool {
-        match self.entries.remove(key) {
-            Some(entry) => {
-                self.by_death.remove(&entry.death);
-                self.by_use.remove(&entry.used);
-                self.bytes -= entry.bytes;
-                true
-            }
+        match self.find(key.as_str()) {
+            Some(at) => self.remove_at(at),
             None => false,
         }
     }
 
-    /// Drops up to `budget` entries that are dead at `now`; returns how many.
+    /// Examines up to `budget` slots from where the last sweep stopped
+    /// (wrapping around), dropping the entries dead at `now`; returns how
+    /// many it dropped. Amortised: each call costs O(budget) whatever the
+    /// size, and successive calls cover every slot in turn.
     pub fn sweep(&mut self, now: Millis, budget: usize) -> usize {
         let mut dropped = 0;
-        while dropped < budget {
-            let Some((&(dies_at, _), key)) = self.by_death.first_key_value() else { break };
-            if dies_at > now {
-                break;
+        for _ in 0..budget.min(self.slots.capacity()) {
+            let at = if (self.cursor as usize) < self.slots.capacity() { self.cursor } else { 0 };
+            self.cursor = at + 1;
+            let dead = self.slots.get(at).is_some_and(|e| e.policy.freshness(e.fetched_at, now) == Freshness::Dead);
+            if dead && self.remove_at(at) {
+                dropped += 1;
             }
-            let key = Rc::clone(key);
-            self.remove_str(&key);
-            dropped += 1;
         }
         dropped
     }
 
     /// Empties the cache.
     pub fn clear(&mut self) {
-        self.entries.clear();
-        self.by_death.clear();
-        self.by_use.clear();
+        self.slots.clear();
+        self.index.clear();
+        self.cursor = 0;
         self.bytes = 0;
     }
 
     /// Number of entries held (fresh, stale, or dead but not yet swept).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.slots.len() == 0
     }
 
     /// Approximate bytes held.
@@ -242,12 +226,39 @@ impl<V: Weigh> MemoryCache<V> {
         self.limits
     }
 
-    fn enforce_limits(&mut self) {
-        while self.entries.len() > self.limits.max_entries || self.bytes > self.limits.max_bytes {
-            let Some((_, key)) = self.by_use.first_key_value() else { break };
-            let key = Rc::clone(key);
-            self.remove_str(&key);
+    /// The entry bound, within what slot numbers can address (~16.7
+    /// million entries: far more than an isolate's memory holds).
+    fn max_entries(&self) -> usize {
+        self.limits.max_entries.min(MAX_SLOTS - 1)
+    }
+
+    fn find(&self, key: &str) -> Option<u32> {
+        self.index.find(key, key_of(&self.slots))
+    }
+
+    /// Drops the entry in slot `at` from the index and the slab.
+    fn remove_at(&mut self, at: u32) -> bool {
+        let Some(entry) = self.slots.get(at) else { return false };
+        self.index.remove(&entry.key, at, key_of(&self.slots));
+        match self.slots.take(at) {
+            Some(entry) => {
+                self.bytes -= entry.bytes;
+                true
+            }
+            None => false,
         }
+    }
+
+    /// Drops the least recently used entry; false when empty.
+    fn evict_oldest(&mut self) -> bool {
+        match self.slots.oldest() {
+            Some(at) => self.remove_at(at),
+            None => false,
+        }
+    }
+
+    fn enforce_limits(&mut self) {
+        while (self.slots.len() > self.max_entries() || self.bytes > self.limits.max_bytes) && self.evict_oldest() {}
     }
 }
 

@@ -1,5 +1,6 @@
-//! Isolate memory: lifecycle, bounds, recency, sweeping, and its indexes
-//! kept in step (against a reference model).
+//! Isolate memory: lifecycle, bounds, recency and eviction order,
+//! sweeping, and its slab and index kept in step (against a reference
+//! model).
 
 use super::*;
 
@@ -118,49 +119,205 @@ fn entry_bound_drops_the_least_recently_used() {
 }
 
 #[test]
-fn each_key_is_allocated_once_and_shared_by_the_map_and_both_indexes() {
-    const T: Millis = 1_000_000;
+fn eviction_takes_the_least_recently_used_first_hits_and_inserts_counting_as_use() {
+    let mut c = MemoryCache::new(Limits { max_entries: 4, max_bytes: usize::MAX });
+    for n in 1..=4 {
+        c.insert(key(n), V(1, 1), P, 0);
+    }
+    // recency now, most recent first: 4 3 2 1; a hit on 2 and on 1, a
+    // re-insert of 3: 3 1 2 4
+    assert!(matches!(c.get(&key(2), 1), Lookup::Fresh(_)));
+    assert!(matches!(c.get(&key(1), 2), Lookup::Fresh(_)));
+    assert!(c.insert(key(3), V(1, 1), P, 3));
+    let held = |c: &MemoryCache<V>| (1..=8).filter(|&n| c.fresh_until(&key(n), 4).is_some()).collect::<Vec<_>>();
+    c.insert(key(5), V(1, 1), P, 4);
+    assert_eq!(held(&c), [1, 2, 3, 5], "4 went first");
+    c.insert(key(6), V(1, 1), P, 4);
+    assert_eq!(held(&c), [1, 3, 5, 6], "then 2");
+    c.insert(key(7), V(1, 1), P, 4);
+    assert_eq!(held(&c), [3, 5, 6, 7], "then 1");
+    c.insert(key(8), V(1, 1), P, 4);
+    assert_eq!(held(&c), [5, 6, 7, 8], "then 3, the re-inserted one");
+}
+
+#[test]
+fn a_peek_does_not_count_as_use() {
+    let mut c = MemoryCache::new(Limits { max_entries: 2, max_bytes: usize::MAX });
+    c.insert(key(1), V(1, 1), P, 0);
+    c.insert(key(2), V(1, 1), P, 0);
+    assert!(c.fresh_until(&key(1), 1).is_some());
+    c.insert(key(3), V(1, 1), P, 1);
+    assert_eq!(c.fresh_until(&key(1), 1), None, "key 1 stayed the least recently used");
+}
+
+#[test]
+fn sweeping_covers_every_slot_in_turn_a_budget_at_a_time() {
     let mut c = cache();
-    c.insert(key(1), V(1, 1), P, T);
-    assert!(matches!(c.get(&key(1), T + 1), Lookup::Fresh(_)), "a hit moves the recency slot");
-    assert!(c.mark_stale(&key(1), T + 5_000), "marking stale moves the death slot");
-    let (held, _) = c.entries.get_key_value("opt:k1").expect("held");
-    assert_eq!(Rc::strong_count(held), 3, "the map and the two indexes, one allocation");
-    assert!(c.by_death.values().chain(c.by_use.values()).all(|k| Rc::ptr_eq(k, held)));
+    for n in 0..100 {
+        c.insert(key(n), V(1, 1), P, 0);
+    }
+    c.insert(key(1_000), V(1, 1), P, 65_000);
+    let mut calls = 0;
+    while c.len() > 1 {
+        assert!(c.sweep(70_000, 16) <= 16, "at most a budget of slots examined per call");
+        calls += 1;
+        assert!(calls <= 7, "101 slots, 16 a call: every slot examined within 7 calls");
+    }
+    assert!(matches!(c.get(&key(1_000), 70_000), Lookup::Fresh(_)), "the live entry stays");
+    assert_eq!(c.sweep(70_000, 1_000), 0, "nothing dead is left");
+}
+
+#[test]
+fn churn_at_the_entry_bound_reuses_slots_and_never_grows_past_it() {
+    let mut c = MemoryCache::new(Limits { max_entries: 100, max_bytes: usize::MAX });
+    for n in 0..10_000 {
+        c.insert(key(n), V(1, 1), P, u64::from(n));
+        c.get(&key(n / 2), u64::from(n));
+    }
+    assert_eq!(c.len(), 100);
+    assert_eq!(c.slots.capacity(), 100, "the slab ends at the bound");
+    assert_eq!(c.index.len(), 100);
+}
+
+#[test]
+fn each_key_is_stored_once_in_its_slot_and_found_through_the_index() {
+    let mut c = cache();
+    c.insert(key(1), V(1, 1), P, 0);
+    c.insert(key(2), V(1, 1), P, 0);
+    let at = c.find("opt:k2").expect("held");
+    assert_eq!(c.slots.get(at).map(|e| &*e.key), Some("opt:k2"));
+    assert_eq!(c.find("opt:k3"), None);
+}
+
+/// Checks the structure against itself: the index finds every entry of
+/// the recency list under its own key, and the counters add up.
+fn assert_consistent(c: &MemoryCache<V>) {
+    let order = c.slots.by_recency();
+    assert_eq!(order.len(), c.len());
+    assert_eq!(c.index.len(), c.len());
+    let mut bytes = 0;
+    for &at in &order {
+        let entry = c.slots.get(at).expect("listed slots hold an entry");
+        assert_eq!(c.find(&entry.key), Some(at), "the index finds {}", entry.key);
+        bytes += entry.bytes;
+    }
+    assert_eq!(bytes, c.bytes());
+}
+
+type Held = (CacheKey, u64, usize, Millis, Policy);
+
+/// The reference model: entries in recency order, most recent first.
+struct Model {
+    held: Vec<Held>,
+    limits: Limits,
+}
+
+impl Model {
+    fn position(&self, k: &CacheKey) -> Option<usize> {
+        self.held.iter().position(|(held, ..)| held == k)
+    }
+
+    fn remove(&mut self, k: &CacheKey) {
+        if let Some(i) = self.position(k) {
+            self.held.remove(i);
+        }
+    }
+
+    fn insert(&mut self, k: CacheKey, version: u64, weight: usize, policy: Policy, now: Millis) {
+        if !policy.uses_memory() {
+            return self.remove(&k);
+        }
+        if let Some(i) = self.position(&k) {
+            if version::is_older(version, self.held[i].1) {
+                return;
+            }
+            self.held.remove(i);
+        }
+        self.held.insert(0, (k, version, weight, now, policy));
+        let size = |h: &[Held]| -> usize { h.iter().map(|(k, _, w, ..)| k.as_str().len() + w + ENTRY_OVERHEAD).sum() };
+        while self.held.len() > self.limits.max_entries || size(&self.held) > self.limits.max_bytes {
+            self.held.pop();
+        }
+    }
+
+    fn get(&mut self, k: &CacheKey, now: Millis) -> Option<Freshness> {
+        let i = self.position(k)?;
+        let (_, _, _, fetched, policy) = self.held[i];
+        match policy.freshness(fetched, now) {
+            Freshness::Dead => {
+                self.held.remove(i);
+                None
+            }
+            f => {
+                let entry = self.held.remove(i);
+                self.held.insert(0, entry);
+                Some(f)
+            }
+        }
+    }
 }
 
 /// A model-based check: random operations against a plain reference
-/// model agree on length, bytes and which keys are held (small, seeded,
+/// model (a list in recency order) agree on what is held, in which
+/// recency order, with which version, and on every answer; sweeps drop
+/// only dead entries, at most a budget's worth (small, seeded,
 /// deterministic: a tiny linear congruential generator, no crate).
 #[test]
-fn random_operations_keep_indexes_consistent_with_a_reference_model() {
+fn random_operations_agree_with_a_reference_model() {
     let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = |n: u64| {
         rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (rng >> 33) % n
     };
-    let limits = Limits { max_entries: 8, max_bytes: 4_000 };
-    let mut c = MemoryCache::new(limits);
-    let mut now = 0;
-    for _ in 0..20_000 {
-        let k = key(next(20) as u32);
-        match next(4) {
-            0 | 1 => {
-                c.insert(k, V(next(3), next(500) as usize), Policy::from_secs(next(3), next(3)), now);
+    for (limits, keys) in
+        [(Limits { max_entries: 8, max_bytes: 4_000 }, 20), (Limits { max_entries: 300, max_bytes: usize::MAX }, 400)]
+    {
+        let mut c = MemoryCache::new(limits);
+        let mut model = Model { held: Vec::new(), limits };
+        let mut now = 0;
+        for _ in 0..20_000 {
+            let k = key(next(keys) as u32);
+            match next(6) {
+                0 | 1 => {
+                    let (version, weight) = (next(3), next(500) as usize);
+                    let policy = Policy::from_secs(next(3), next(3));
+                    c.insert(k.clone(), V(version, weight), policy, now);
+                    model.insert(k, version, weight, policy, now);
+                }
+                2 | 3 => {
+                    let got = match c.get(&k, now) {
+                        Lookup::Fresh(v) => Some((Freshness::Fresh, v.0)),
+                        Lookup::Stale(v) => Some((Freshness::Stale, v.0)),
+                        Lookup::Miss => None,
+                    };
+                    let version = model.position(&k).map(|i| model.held[i].1);
+                    let want = model.get(&k, now).map(|f| (f, version.unwrap_or_default()));
+                    assert_eq!(got, want, "get {} at {now}", k.as_str());
+                }
+                4 => {
+                    assert_eq!(c.remove(&k), model.position(&k).is_some());
+                    model.remove(&k);
+                }
+                _ => {
+                    let before = model.held.len();
+                    let dropped = c.sweep(now, 4);
+                    assert!(dropped <= 4);
+                    model.held.retain(|(k, _, _, fetched, policy)| {
+                        let kept = c.find(k.as_str()).is_some();
+                        assert!(kept || policy.freshness(*fetched, now) == Freshness::Dead, "swept a live entry");
+                        kept
+                    });
+                    assert_eq!(before - model.held.len(), dropped);
+                }
             }
-            2 => {
-                c.get(&k, now);
-            }
-            _ => {
-                c.sweep(now, 4);
-            }
+            now += next(700);
+            assert!(c.len() <= limits.max_entries && c.bytes() <= limits.max_bytes);
+            assert_consistent(&c);
+            let order: Vec<&str> =
+                c.slots.by_recency().iter().map(|&at| &*c.slots.get(at).expect("held").key).collect();
+            let want: Vec<&str> = model.held.iter().map(|(k, ..)| k.as_str()).collect();
+            assert_eq!(order, want, "held keys in recency order");
         }
-        now += next(700);
-        assert!(c.len() <= limits.max_entries && c.bytes() <= limits.max_bytes);
-        assert_eq!(c.by_death.len(), c.len());
-        assert_eq!(c.by_use.len(), c.len());
-        let bytes: usize = c.entries.values().map(|e| e.bytes).sum();
-        assert_eq!(bytes, c.bytes());
     }
 }
 

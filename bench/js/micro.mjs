@@ -175,12 +175,5 @@ const ratios = {
   npm_small_vs_lru_cache: ratio("npm_get_small", "lru_cache_ttl_get"),
 };
 
-// Heap per cached entry inside wasm (32-bit pointers, as in a Worker).
-const memory = {};
-for (const [label, bounded] of [["unbounded", false], ["default_limits", true]]) {
-  const [entries, heap, accounted] = bench.fill_heap(100_000, bounded);
-  memory[label] = { keys: 100_000, entries, heap_bytes: heap, heap_bytes_per_entry: heap / entries, accounted_bytes: accounted };
-}
-
 if (originCalls !== 2) throw new Error(`expected 2 origin calls (the warm-ups), saw ${originCalls}`);
-console.log(JSON.stringify({ runtime: `node ${process.version}`, hit_ns, ratios, memory, sink: sink > 0 }));
+console.log(JSON.stringify({ runtime: `node ${process.version}`, hit_ns, ratios, sink: sink > 0 }));

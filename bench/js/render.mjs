@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ownersSection } from "./owners.mjs";
 import { originDbSection } from "./origin_db.mjs";
+import { leanSections, leanTargets, loadLean } from "./lean.mjs";
 
 const dir = process.argv[2] ?? "bench/target/results";
 const load = (name) => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8"));
@@ -14,7 +15,7 @@ const native = load("native");
 const micro = load("micro");
 const tp = load("throughput");
 const origin = load("origin");
-const sizes = load("sizes");
+const lean = loadLean(dir);
 
 const f = (x, digits = 0) => (x === undefined || x === null || Number.isNaN(x) ? "—" : Number(x).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const fx = (x) => (x >= 100 ? f(x, 0) : x >= 10 ? f(x, 1) : f(x, 2));
@@ -52,7 +53,6 @@ const thr = tr["edge-options_vs_const_rps"];
 const cold = origin.cold100.calls;
 const down = origin.down.calls_per_key_per_window;
 const stale = origin.stale;
-const wasmMem = micro.memory.unbounded.heap_bytes_per_entry;
 p("## Targets");
 p();
 p("| # | figure | measured | target | |");
@@ -62,8 +62,7 @@ p(`| 2 | hot option read (\`wrangler dev\`, wrk) vs constant Rust Worker, req/s 
 p(`| 3 | origin calls, 100 concurrent cold reads of one key | ${spread(cold, 0)} | = 1 | ${met(cold.max === 1 && origin.cold100.all_ok)} |`);
 p(`| 3 | origin calls per key per backoff window, origin down | max ${fx(down.max)}, mean ${fx(down.mean)} | ≤ 1 | ${met(down.max <= 1)} |`);
 p(`| 3 | stale answer latency, origin hanging (soft timeout ${stale.soft_timeout_ms} ms) | ${spread(stale.ms, 0)} ms | ≤ ${stale.soft_timeout_ms + 20} ms | ${met(stale.all_stale && stale.ms.median <= stale.soft_timeout_ms + 20)} |`);
-p(`| 4 | Worker wasm, gzip | ${kb(sizes.worker.gzip)} | ≤ 400 KB | ${met(sizes.worker.gzip <= 400 * 1024)} |`);
-p(`| 5 | isolate memory per small cached option (wasm heap) | ${f(wasmMem, 0)} bytes | ≤ 200 bytes | ${met(wasmMem <= 200)} |`);
+for (const row of leanTargets(lean)) p(row);
 p();
 
 // ---------------------------------------------------------------- item 1
@@ -165,43 +164,8 @@ p(`Steady load answers by tier: ${Object.entries(st.statuses).map(([k, v]) => `$
 p(`While down: ${Object.entries(dn.statuses).map(([k, v]) => `${k}: ${f(v)}`).join(", ")}; ${f(dn.throttled)} reads throttled, breaker open at the end: ${dn.breaker_open}.`);
 p();
 
-// ---------------------------------------------------------------- item 4
-p("## 4. Size and start");
-p();
-p("| wasm | raw | gzip -9 |");
-p("|---|---|---|");
-p(`| **Worker** (\`build/index_bg.wasm\`, worker-build + wasm-opt) | ${kb(sizes.worker.raw)} | ${kb(sizes.worker.gzip)} |`);
-p(`| constant Rust Worker (workers-rs alone) | ${kb(sizes.const_worker.raw)} | ${kb(sizes.const_worker.gzip)} |`);
-p(`| npm package (\`npm/dist/edge_options_bg.wasm\`, no workers-rs) | ${kb(sizes.npm.raw)} | ${kb(sizes.npm.gzip)} |`);
-p();
-p("Start: from spawning `wrangler dev` to the first answer of the hot path (wrangler's own start included), and the latency of");
-p("that first request (the isolate's first request builds its state: settings, the registry, the cache).");
-p();
-p("| Worker | spawn → first answer, ms | first request, ms |");
-p("|---|---|---|");
-for (const [name, x] of Object.entries(w)) p(`| ${label[name] ?? name} | ${f(x.start.startMs)} | ${f(x.start.firstMs, 1)} |`);
-p();
-p("One start per Worker per run (no repeated rounds): read these as indicative.");
-p();
-
-// ---------------------------------------------------------------- item 5
-p("## 5. Memory");
-p();
-p("Heap bytes kept per cached small option (a 12-byte string value, a ~23-byte key) after reading 100,000 distinct keys through");
-p("the tiered cache's read path, measured by a counting global allocator (requested bytes; the allocator's own headers not");
-p("counted), next to the core's own estimate that the byte bound uses (`stats().bytes`).");
-p();
-p("| runtime | limits | entries held | heap | heap per entry | core's estimate per entry |");
-p("|---|---|---|---|---|---|");
-const mem = (rt, lim, m) =>
-  p(`| ${rt} | ${lim} | ${f(m.entries)} | ${kb(m.heap_bytes)} | **${f(m.heap_bytes / m.entries, 0)} bytes** | ${f(m.accounted_bytes / m.entries, 0)} bytes |`);
-mem("wasm (32-bit, as in a Worker)", "unbounded", micro.memory.unbounded);
-mem("wasm (32-bit, as in a Worker)", `default (${f(native.memory.default_max_entries)} entries / ${f(native.memory.default_max_bytes / 1048576)} MiB)`, micro.memory.default_limits);
-mem("native (64-bit)", "unbounded", native.memory.unbounded_same_ms);
-mem("native (64-bit)", "default", native.memory.default_limits);
-p();
-p("With 100,000 keys and the default limits the entry bound holds: isolate memory keeps the most recent");
-p(`${f(micro.memory.default_limits.entries)} entries, ${kb(micro.memory.default_limits.heap_bytes)} of heap in wasm — far inside an isolate's 128 MB.`);
+// ---------------------------------------------------------------- items 4 and 5
+for (const line of leanSections(lean)) p(line);
 p();
 
 // ---------------------------------------------------------------- owners

@@ -146,14 +146,19 @@ export async function startOrigin(dir) {
  * answers. Answers the started Worker and `startMs`: from spawning wrangler
  * to the first answer of `readyPath`, and `firstMs`: that first request's
  * own latency (the isolate's first request builds its state).
+ *
+ * `waitReady`: send nothing until wrangler logs "Ready on" (its runtime has
+ * loaded the Worker), then send `readyPath` once: `firstMs` is then that
+ * request alone, never a request held while wrangler was still starting;
+ * `readyMs` is spawn → "Ready on".
  */
-export async function startWorker({ config = "wrangler.toml", dir, vars = {}, readyPath = "/healthz", label = "worker" }) {
+export async function startWorker({ config = "wrangler.toml", dir, vars = {}, readyPath = "/healthz", label = "worker", waitReady = false }) {
   const port = await freePort();
   const inspector = await freePort();
   const log = join(dir, `wrangler-${label}-${port}.log`);
   const out = createWriteStream(log);
   const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)];
-  args.push("--persist-to", join(dir, `state-${label}`), "--log-level", "warn");
+  args.push("--persist-to", join(dir, `state-${label}`), "--log-level", waitReady ? "info" : "warn");
   // The Worker has no built-in tokens: give every Worker the tokens of .dev.vars.example
   // (configs outside the repository root have no .dev.vars beside them).
   const tokens = { READ_TOKEN: READ, ADMIN_TOKEN: ADMIN, ORIGIN_TOKEN };
@@ -171,6 +176,19 @@ export async function startWorker({ config = "wrangler.toml", dir, vars = {}, re
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   let firstMs;
+  let readyMs;
+  if (waitReady) {
+    let seen = "";
+    const watch = (chunk) => (seen = (seen + chunk).slice(-4096));
+    child.stdout.on("data", watch);
+    child.stderr.on("data", watch);
+    while (!/Ready on/.test(seen)) {
+      if (child.exitCode !== null) throw new Error(`wrangler dev (${label}) exited:\n${tail(log)}`);
+      if (Date.now() > deadline) throw new Error(`wrangler dev (${label}) not ready in 120 s:\n${tail(log)}`);
+      await sleep(5);
+    }
+    readyMs = performance.now() - started;
+  }
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev (${label}) exited:\n${tail(log)}`);
     if (Date.now() > deadline) throw new Error(`wrangler dev (${label}) not ready in 120 s:\n${tail(log)}`);
@@ -192,6 +210,7 @@ export async function startWorker({ config = "wrangler.toml", dir, vars = {}, re
     url,
     startMs,
     firstMs,
+    readyMs,
     log,
     get: (path, token = READ) => call("GET", `${url}${path}`, { token }),
     put: (path, body) => call("PUT", `${url}${path}`, { token: ADMIN, body }),

@@ -49,17 +49,8 @@ fn owners(quick: bool) -> Value {
     })
 }
 
-fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let (n_rounds, iters) = if quick { (5, 200_000) } else { (11, 1_000_000) };
-    let mut hit = serde_json::Map::new();
-    for (label, size, iters) in [("small", Size::Small, iters), ("large", Size::Large, iters / 10)] {
-        let bench = HitBench::new(size);
-        hit.insert(format!("core_{label}"), rounds(n_rounds, iters, |n| bench.run(n)));
-        let floor = FloorBench::new(size);
-        hit.insert(format!("hashmap_clone_{label}"), rounds(n_rounds, iters, |n| floor.run(n)));
-    }
-
+/// Heap per cached entry (`fill`), with no bound and at the default bounds.
+fn memory() -> Value {
     let unbounded = Limits { max_entries: usize::MAX, max_bytes: usize::MAX };
     let per_entry = fill(100_000, unbounded, 0);
     let bounded = fill(100_000, Limits::default(), 1);
@@ -73,17 +64,36 @@ fn main() {
             "accounted_bytes_per_entry": f.accounted_bytes as f64 / f.entries.max(1) as f64,
         })
     };
+    json!({
+        "unbounded_same_ms": describe(per_entry),
+        "default_limits": describe(bounded),
+        "default_max_entries": Limits::default().max_entries,
+        "default_max_bytes": Limits::default().max_bytes,
+    })
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    // --memory: only the memory per entry (bench/run --lean).
+    if std::env::args().any(|a| a == "--memory") {
+        println!("{}", json!({ "runtime": "native", "memory": memory() }));
+        return;
+    }
+    let (n_rounds, iters) = if quick { (5, 200_000) } else { (11, 1_000_000) };
+    let mut hit = serde_json::Map::new();
+    for (label, size, iters) in [("small", Size::Small, iters), ("large", Size::Large, iters / 10)] {
+        let bench = HitBench::new(size);
+        hit.insert(format!("core_{label}"), rounds(n_rounds, iters, |n| bench.run(n)));
+        let floor = FloorBench::new(size);
+        hit.insert(format!("hashmap_clone_{label}"), rounds(n_rounds, iters, |n| floor.run(n)));
+    }
+
     let owners = owners(quick);
     let out = json!({
         "runtime": "native",
         "hit_ns": hit,
         "owners": owners,
-        "memory": {
-            "unbounded_same_ms": describe(per_entry),
-            "default_limits": describe(bounded),
-            "default_max_entries": Limits::default().max_entries,
-            "default_max_bytes": Limits::default().max_bytes,
-        }
+        "memory": memory(),
     });
     println!("{out}");
 }

@@ -263,21 +263,23 @@ impl<V: Weigh> MemoryCache<V> {
 }
 
 /// Heap bytes per entry beyond the key's text and the value's `weight`
-/// (the map's slot at its load factor, the two index slots with their
-/// B-tree nodes' slack, the shared key's and the value's `Rc` headers), so
-/// the byte bound counts what an isolate really holds and many tiny entries
-/// still count against it.
+/// (its slot in the slab, 56 bytes in wasm32, with the slab's growth
+/// slack, and its share of the index's buckets), so the byte bound counts
+/// what an isolate really holds and many tiny entries still count against
+/// it.
 ///
 /// Measured in wasm32, as a Worker runs it: bench/core's `fill` (100,000
 /// small options, a 23-byte key and a 12-byte string value, read once each
 /// through the tiered cache with no bound) under a counting allocator, run
-/// by bench/js/micro.mjs (`fill_heap`) in Node: 264.4 heap bytes per entry,
-/// of which 23 are the key and 68 the value's weight. Native (64-bit)
-/// entries are larger (~345 bytes measured the same way), so there the
-/// bound under-counts a little. It also under-counts after heavy churn at a
-/// full bound: the map's table, refilled with tombstones, doubles once and
-/// stays so (~400 bytes per small entry at 10,000 entries in wasm32).
-const ENTRY_OVERHEAD: usize = 173;
+/// by `bench/js/memory.mjs` in Node: 159.5 heap bytes per entry, of which
+/// 23 are the key and 68 the value's weight. At the default bound after
+/// 100,000 distinct keys (churn) the slab ends exactly at the bound and the
+/// index has no tombstones, so an entry costs about the same (the ~215
+/// bytes per entry measured then include the isolate's other per-key
+/// records, such as its KV write record). Native (64-bit) entries are
+/// larger (~196 bytes measured the same way: 72-byte slots), so there the
+/// bound under-counts a little.
+const ENTRY_OVERHEAD: usize = 69;
 
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ use worker::{Context, Env, Request, Response};
 use super::auth::{self, Access};
 use super::body;
 use super::isolate::{self, Isolate, KV_BINDING};
+use super::percent;
 use super::reply;
 use super::route::{self, Method, Route};
 use crate::core::answer::{Answer, Refresh};
@@ -71,7 +72,9 @@ pub async fn handle(mut req: Request, env: Env, worker_ctx: Context) -> Response
     let method_name = req.inner().method();
     let method = Method::parse(&method_name);
     let path = req.path();
-    let query = req.url().ok().and_then(|u| u.query().map(str::to_string)).unwrap_or_default();
+    // The URL's text as the runtime serialized it (see `percent::query_of`).
+    let url = req.inner().url();
+    let query = percent::query_of(&url).to_string();
     let (response, debug, detail) = match serve(&mut req, &env, &worker_ctx, method, &path, &query).await {
         Ok((response, debug)) => (response, debug, None),
         Err(e) => {

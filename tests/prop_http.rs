@@ -15,6 +15,7 @@ use edge_options::core::scope::{Scope, MAX_ID};
 use edge_options::core::settings::Settings;
 use edge_options::http::auth::{authorize, require_admin, Access};
 use edge_options::http::body::parse_json;
+use edge_options::http::percent::query_of;
 use edge_options::http::route::{parse_query, percent_decode, route, Method, Route};
 use edge_options::tiers::origin_wire::encode_segment;
 use proptest::prelude::*;
@@ -244,6 +245,20 @@ proptest! {
     #[test]
     fn percent_decode_inverts_encode_segment(text in any::<String>()) {
         prop_assert_eq!(percent_decode(&encode_segment(&text)), Ok(text));
+    }
+
+    #[test]
+    fn the_query_string_is_cut_from_the_url_text_up_to_a_fragment(
+        path in "(/[a-z0-9%.:-]{0,12}){0,4}",
+        q in query(),
+        fragment in prop::option::of("[#?a-z=&]{0,12}"),
+    ) {
+        let q = q.replace('#', "%23");
+        let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+        let url = format!("https://edge.example{path}?{q}{fragment}");
+        prop_assert_eq!(query_of(&url), q.as_str());
+        let no_query = format!("https://edge.example{path}{fragment}");
+        prop_assert_eq!(query_of(&no_query), "");
     }
 
     #[test]

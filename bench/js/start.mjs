@@ -22,7 +22,7 @@ import { startOrigin, startWorker, tempDir, summary, cleanup, ORIGIN_TOKEN } fro
 const quick = process.argv.includes("--quick");
 // --no-npm: skip the npm-js Worker (bench/run --lean does not build the package).
 const withNpm = !process.argv.includes("--no-npm");
-const STARTS = quick ? 3 : 5;
+const STARTS = quick ? 3 : 7;
 
 const dir = tempDir("start");
 const origin = await startOrigin(dir);

@@ -3,7 +3,7 @@
 //! | module | holds |
 //! |---|---|
 //! | `route` | the route table (pure, tested natively) |
-//! | `percent` | percent-decoding of paths and queries (pure) |
+//! | `percent` | percent-decoding of paths and queries, the query cut from the URL text (pure) |
 //! | `auth` | read vs admin tokens |
 //! | `isolate` | the state one isolate keeps between requests (also behind `embed`) |
 //! | `body` | reading bodies within the size limit |

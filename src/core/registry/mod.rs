@@ -6,8 +6,10 @@
 //! options with default `""` and bypass isolate memory (ttl 0, grace 0), as
 //! the original design did for its legacy keys.
 //!
-//! The registry is parsed from JSON text handed in by the caller (the shipped
-//! one is compiled in: [`Registry::builtin`]); this module reads no files.
+//! The registry is parsed from JSON text handed in by the caller; the shipped
+//! one is resolved at build time into a constant table (`builtin`, written
+//! by `build.rs` from `registry.json`: [`Registry::builtin`]), so an isolate
+//! does not parse it at start. This module reads no files.
 //!
 //! # Format
 //!
@@ -37,6 +39,7 @@
 //!   answer the stale value at once and refresh it in the background.
 //! - Unknown fields are errors, so a typo (`"flag"`) does not pass silently.
 
+mod builtin;
 mod format;
 mod spec;
 
@@ -51,7 +54,8 @@ pub use spec::OptionSpec;
 use super::error::Error;
 use super::key::CacheKey;
 
-/// The registry shipped with edge-options, compiled into the binary.
+/// The registry shipped with edge-options, compiled into the binary as
+/// text too (tests check the build-time table against it).
 pub const BUILTIN_REGISTRY_JSON: &str = include_str!("../../../registry.json");
 
 /// The declared options, by name, and the legacy prefixes accepted besides.
@@ -70,13 +74,18 @@ struct Registered {
 }
 
 impl Registry {
-    /// The registry shipped in `registry.json`, compiled in.
+    /// The registry shipped in `registry.json`, from the table `build.rs`
+    /// resolved: no document to parse at start, each spec still validated.
     ///
     /// # Errors
     ///
     /// A [`RegistryError`] if the shipped file is invalid (a test keeps it valid).
     pub fn builtin() -> Result<Registry, RegistryError> {
-        Registry::from_json(BUILTIN_REGISTRY_JSON)
+        let mut registry = Registry::default();
+        for option in builtin::OPTIONS {
+            registry.insert(option.spec()?)?;
+        }
+        Ok(registry)
     }
 
     /// Parses and validates a registry document (see the module docs for

@@ -321,3 +321,12 @@ fn builtin_registry_parses_and_covers_every_type_and_flag() {
     }
     assert!(!r.is_legacy("sentry:anything"), "no legacy prefixes unless configured");
 }
+
+#[test]
+fn the_build_time_table_reads_registry_json_exactly_as_the_parser_does() {
+    let parsed = Registry::from_json(BUILTIN_REGISTRY_JSON).unwrap();
+    let built = Registry::builtin().unwrap();
+    assert_eq!(built, parsed, "build.rs resolved registry.json differently from Registry::from_json");
+    let names: Vec<&str> = built.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.len(), builtin::OPTIONS.len(), "every option of the table registered");
+}

@@ -60,6 +60,10 @@ export function leanSections({ sizes, start, memory, native }) {
   p(`| constant Rust Worker (workers-rs alone) | ${kb(sizes.const_worker.raw)} | ${kb(sizes.const_worker.gzip)} |`);
   if (sizes.npm) p(`| npm package (\`npm/dist/edge_options_bg.wasm\`, no workers-rs) | ${kb(sizes.npm.raw)} | ${kb(sizes.npm.gzip)} |`);
   p();
+  if (!sizes.npm) {
+    p("(The npm package is not built by `bench/run --lean`: its size is in a full run.)");
+    p();
+  }
   p(`Start (\`bench/js/start.mjs\`): ${start.settings.starts} starts of each Worker under \`wrangler dev\`, interleaved. Each waits for`);
   p("wrangler's \"Ready on\" (its runtime has loaded the Worker; wrangler's own start excluded), then times the Worker's first");
   p("answer — for edge-options `/healthz`, which builds the isolate's whole state (settings, registry, config, caches) and");

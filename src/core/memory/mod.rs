@@ -25,6 +25,7 @@
 
 mod index;
 mod slots;
+mod stale_all;
 
 use std::rc::Rc;
 

@@ -101,6 +101,11 @@ impl<E> Slots<E> {
         self.slots.get_mut(at as usize)?.entry.as_mut()
     }
 
+    /// Every entry held, to change in place (slot order, not recency).
+    pub(super) fn entries_mut(&mut self) -> impl Iterator<Item = &mut E> + '_ {
+        self.slots.iter_mut().filter_map(|slot| slot.entry.as_mut())
+    }
+
     /// The least recently used slot.
     pub(super) fn oldest(&self) -> Option<u32> {
         (self.tail != NIL).then_some(self.tail)

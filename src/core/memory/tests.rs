@@ -336,3 +336,20 @@ fn byte_bound_is_tracked_and_enforced() {
     c.remove(&key(3));
     assert_eq!(c.bytes(), 0, "removal gives every byte back");
 }
+
+#[test]
+fn marking_all_stale_ages_every_fresh_entry_and_keeps_its_grace() {
+    const T: Millis = 1_000_000;
+    let mut c = cache();
+    c.insert(key(1), V(1, 1), P, T);
+    c.insert(key(2), V(1, 1), P, T);
+    c.insert(key(3), V(1, 1), P, T - 20_000);
+    assert_eq!(c.mark_all_stale(T + 1_000), 2, "key 3 was already stale");
+    for n in 1..=3 {
+        assert!(matches!(c.get(&key(n), T + 1_000), Lookup::Stale(_)), "key {n}");
+    }
+    assert!(matches!(c.get(&key(1), T + 60_999), Lookup::Stale(_)), "grace counted from the marking");
+    assert_eq!(c.sweep(T + 61_000, 10), 3, "keys 1 and 2 die 60 s after the marking, key 3 had died before");
+    assert_eq!(c.len(), 0);
+    assert_consistent(&c);
+}

@@ -25,8 +25,10 @@ pub const CURRENT: u32 = 1;
 #[error("unreadable KV entry: {0}")]
 pub struct DecodeError(pub String);
 
+/// An envelope as parsed, before its checks (a snapshot part parses its
+/// entries straight into these, with no intermediate JSON tree).
 #[derive(Serialize, Deserialize)]
-struct Wire {
+pub(crate) struct Wire {
     v: u32,
     #[serde(default)]
     version: u64,
@@ -61,13 +63,8 @@ pub fn decode(text: &str) -> Result<Versioned, DecodeError> {
     from_wire(wire)
 }
 
-/// Decodes an envelope already parsed as JSON (an entry of a snapshot part).
-pub fn decode_value(value: Value) -> Result<Versioned, DecodeError> {
-    let wire: Wire = serde_json::from_value(value).map_err(|e| DecodeError(e.to_string()))?;
-    from_wire(wire)
-}
-
-fn from_wire(wire: Wire) -> Result<Versioned, DecodeError> {
+/// Checks a parsed envelope (see [`decode`]).
+pub(crate) fn from_wire(wire: Wire) -> Result<Versioned, DecodeError> {
     if wire.v != CURRENT {
         return Err(DecodeError(format!("unknown envelope version {}", wire.v)));
     }

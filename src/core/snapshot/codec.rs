@@ -14,7 +14,8 @@
 //! error, never a panic, and the reader treats the snapshot as missing.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
 
 use super::Snapshot;
 use crate::core::envelope::{self, DecodeError};
@@ -58,7 +59,7 @@ pub struct Encoded {
 #[derive(Deserialize)]
 struct PartIn {
     v: u32,
-    entries: Map<String, Value>,
+    entries: BTreeMap<String, envelope::Wire>,
 }
 
 /// Splits `snapshot` into parts of at most about [`PART_MAX_BYTES`].
@@ -122,8 +123,7 @@ pub fn decode_part(text: &str, into: &mut Snapshot) -> Result<(), DecodeError> {
         return Err(DecodeError(format!("unknown snapshot part version {}", part.v)));
     }
     for (key, wire) in part.entries {
-        let entry = envelope::decode_value(wire)?;
-        into.entries.insert(key, entry);
+        into.entries.insert(key, envelope::from_wire(wire)?);
     }
     Ok(())
 }

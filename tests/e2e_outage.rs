@@ -36,7 +36,7 @@ fn lose_per_key_copies(s: &Stack) {
 
 #[test]
 fn a_new_isolate_during_a_long_outage_answers_every_last_value_stale_with_its_age() {
-    let mut s = Stack::start_with(&[("BACKOFF_START_MS", "200"), ("BACKOFF_MAX_MS", "400")]);
+    let mut s = Stack::start_with(&[("BACKOFF_START_MS", "200"), ("BACKOFF_MAX_MS", "400"), ("BREAKER_OPEN_MS", "300")]);
     for (path, body) in [
         ("/v1/options/system.maintenance-mode", r#"{"value": true}"#),
         ("/v1/options/system.rate-limit", r#"{"value": 50}"#),
@@ -90,7 +90,7 @@ fn a_new_isolate_during_a_long_outage_answers_every_last_value_stale_with_its_ag
     assert_eq!((&stats["snapshot_held"], &stats["degraded"]), (&json!(true), &json!(0)), "{stats}");
 
     s.origin.restart();
-    std::thread::sleep(Duration::from_millis(500)); // past the keys' backoff
+    std::thread::sleep(Duration::from_millis(500)); // past the backoff and the breaker
     let fresh = s.worker.get("/v1/options/system.maintenance-mode");
     assert_eq!(
         (fresh.cache.as_deref(), &fresh.body["value"], fresh.body.get("stale")),

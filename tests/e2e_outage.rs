@@ -36,7 +36,8 @@ fn lose_per_key_copies(s: &Stack) {
 
 #[test]
 fn a_new_isolate_during_a_long_outage_answers_every_last_value_stale_with_its_age() {
-    let mut s = Stack::start_with(&[("BACKOFF_START_MS", "200"), ("BACKOFF_MAX_MS", "400"), ("BREAKER_OPEN_MS", "300")]);
+    let mut s =
+        Stack::start_with(&[("BACKOFF_START_MS", "200"), ("BACKOFF_MAX_MS", "400"), ("BREAKER_OPEN_MS", "300")]);
     for (path, body) in [
         ("/v1/options/system.maintenance-mode", r#"{"value": true}"#),
         ("/v1/options/system.rate-limit", r#"{"value": 50}"#),

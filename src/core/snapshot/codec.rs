@@ -16,7 +16,6 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-
 use super::Snapshot;
 use crate::core::envelope::{self, DecodeError};
 use crate::core::lifecycle::Millis;

@@ -18,7 +18,7 @@
 //!
 //! [`EdgeOptions::from_env`] reads the same vars and secrets by name as
 //! the edge Worker (`ORIGIN_URL`, `ORIGIN_TOKEN`, `OPTIONS_CONFIG`,
-//! `LEGACY_PREFIXES`, `KV_EXPIRATION_SECS`, the timeouts, `MEMORY_*`,
+//! `LEGACY_PREFIXES`, `KV_EXPIRATION_SECS`, `KV_RETENTION_SECS`, the timeouts, `MEMORY_*`,
 //! `MAP_*`, `OWNERSHIP_*`, …; README "Configuration") and uses the KV
 //! namespace bound as `CACHE` ([`EdgeOptions::from_env_with_kv`] names
 //! another). `READ_TOKEN` / `ADMIN_TOKEN` are not used: your Worker's code

@@ -9,7 +9,8 @@ mod support;
 use serde_json::{json, Value};
 use support::{ProxiedStack, Stack, ADMIN};
 
-/// `SYNC_MAX_KV_OPS` of the Worker under test: at most 9 changes a run.
+/// `SYNC_MAX_KV_OPS` of the Worker under test: at most 5 changes a run
+/// beside the cursor and the snapshot (its head and part read and written).
 const KV_BUDGET: u64 = 12;
 /// `SYNC_MAX_ORIGIN_CALLS` of the Worker under test.
 const ORIGIN_BUDGET: u64 = 3;
@@ -112,12 +113,18 @@ fn sync_repairs_more_changes_than_one_run_may_write_over_consecutive_runs_within
         assert_eq!(&envelope["version"], version, "{key}: {text}");
     }
 
-    // Nothing left: a run only reads the cursor.
+    // Nothing left: a run reads the cursor and the snapshot (head and its
+    // one part) and rewrites the snapshot's head (the time the origin last
+    // confirmed it).
     let idle = s.worker.call("POST", "/v1/admin/sync", Some(ADMIN), None).body;
     assert_eq!(
         (idle["synced"].clone(), idle["kv_ops"].clone(), idle["more"].clone()),
-        (json!(0), json!(1), json!(false))
+        (json!(0), json!(4), json!(false)),
+        "{idle}"
     );
+    let snapshot: Value = serde_json::from_str(&s.wrangler_kv(&["key", "get", "sync:snapshot"], None)).expect("a head");
+    assert_eq!((&snapshot["complete"], &snapshot["parts"]), (&json!(true), &json!(1)), "{snapshot}");
+    assert!(snapshot["entries"].as_u64() >= Some(OPTIONS as u64), "every option is in the snapshot: {snapshot}");
 
     // A second full pass (the cursor garbled) writes nothing new.
     s.wrangler_kv(&["key", "put", "sync:cursor", "not a cursor"], None);

@@ -40,12 +40,13 @@ fn exact_json(depth: u32) -> impl Strategy<Value = Value> {
 /// present null, the origin parsers refuse it) or an absent marker.
 fn entry(values: BoxedStrategy<Value>) -> impl Strategy<Value = Versioned> {
     let version = prop_oneof![any::<u64>(), Just(0u64), Just(u64::MAX), Just(i64::MAX as u64 + 1)];
-    (prop::option::of(values.prop_filter("not null", |v| !v.is_null())), version).prop_map(|(value, version)| {
-        match value {
-            Some(value) => Versioned::present(value, version),
-            None => Versioned::absent(version),
-        }
-    })
+    let since = prop_oneof![Just(0u64), any::<u64>()];
+    (prop::option::of(values.prop_filter("not null", |v| !v.is_null())), version, since).prop_map(
+        |(value, version, since)| match value {
+            Some(value) => Versioned::present(value, version).given_at(since),
+            None => Versioned::absent(version).given_at(since),
+        },
+    )
 }
 
 /// Objects shaped like envelopes, each field maybe missing, of the right
@@ -83,13 +84,16 @@ fn wire_like() -> impl Strategy<Value = Value> {
         prop::option::of(exact_json(2)),
         prop::option::of(absent),
         prop::option::of((any_text(6), arb_json(1))),
+        prop::option::of(prop_oneof![3 => any::<u64>().prop_map(Value::from), 1 => Just(Value::from(-5))]),
     )
-        .prop_map(|(v, version, value, absent, extra)| {
+        .prop_map(|(v, version, value, absent, extra, since)| {
             let mut map = Map::new();
             if let Some((k, x)) = extra {
                 map.insert(k, x);
             }
-            for (name, field) in [("v", v), ("version", version), ("value", value), ("absent", absent)] {
+            for (name, field) in
+                [("v", v), ("version", version), ("value", value), ("absent", absent), ("since", since)]
+            {
                 if let Some(field) = field {
                     map.insert(name.to_string(), field);
                 }
@@ -112,11 +116,15 @@ fn reference_decode(wire: &Value) -> Option<Versioned> {
         None => false,
         Some(a) => a.as_bool()?,
     };
+    let since = match map.get("since") {
+        None => 0,
+        Some(s) => s.as_u64()?,
+    };
     // A `null` value counts as no value.
     let value = map.get("value").filter(|v| !v.is_null());
     match (absent, value) {
-        (true, None) => Some(Versioned::absent(version)),
-        (false, Some(value)) => Some(Versioned::present(value.clone(), version)),
+        (true, None) => Some(Versioned::absent(version).given_at(since)),
+        (false, Some(value)) => Some(Versioned::present(value.clone(), version).given_at(since)),
         _ => None,
     }
 }
@@ -177,7 +185,7 @@ proptest! {
     fn a_present_null_is_refused_not_misread(version in any::<u64>()) {
         // Not a state the tiers produce; if one is ever written, reading it
         // back must fail (a KV miss), not answer something else.
-        let entry = Versioned { slot: Slot::Present(Value::Null), version };
+        let entry = Versioned { slot: Slot::Present(Value::Null), version, since: 0 };
         prop_assert!(decode(&encode(&entry)).is_err(), "a present null decoded");
     }
 }

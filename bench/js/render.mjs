@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ownersSection } from "./owners.mjs";
+import { snapshotSection } from "./snapshot.mjs";
 import { originDbSection } from "./origin_db.mjs";
 import { leanSections, leanTargets, loadLean } from "./lean.mjs";
 
@@ -175,6 +176,10 @@ p();
 // ---------------------------------------------------------------- origin by storage
 const originDb = existsSync(join(dir, "origin-db.json")) ? load("origin-db") : null;
 for (const line of originDbSection(originDb)) p(line);
+p();
+
+// ---------------------------------------------------------------- snapshot
+for (const line of snapshotSection(native)) p(line);
 p();
 
 p("## Findings");

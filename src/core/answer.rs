@@ -100,6 +100,7 @@ impl OptionValue {
         if let Some(version) = self.version {
             body.insert("version".into(), Value::from(version));
         }
+        mark_stale(&mut body, self.lookup.is_some_and(Source::is_stale), self.age_ms);
         Value::Object(body)
     }
 
@@ -109,9 +110,9 @@ impl OptionValue {
     pub fn as_memory_hit(&self) -> OptionValue {
         let source = match self.source {
             Source::Config | Source::Default => self.source,
-            Source::Local | Source::Kv | Source::Origin | Source::Stale => Source::Local,
+            Source::Local | Source::Kv | Source::Origin | Source::Stale | Source::Snapshot => Source::Local,
         };
-        OptionValue { source, lookup: Some(Source::Local), refresh: false, ..self.clone() }
+        OptionValue { source, lookup: Some(Source::Local), refresh: false, age_ms: None, ..self.clone() }
     }
 }
 
@@ -129,17 +130,43 @@ impl OptionWrite {
     }
 }
 
+/// A stale answer says so, and how old it is: `stale: true` and `age_ms`
+/// (when known: copies written before ages were recorded have none).
+fn mark_stale(body: &mut Map<String, Value>, stale: bool, age_ms: Option<Millis>) {
+    if stale {
+        body.insert("stale".into(), Value::Bool(true));
+        if let Some(age) = age_ms {
+            body.insert("age_ms".into(), Value::from(age));
+        }
+    }
+}
+
+/// `body` (an object) marked stale when `source` is.
+fn with_staleness(body: Value, source: Source, age_ms: Option<Millis>) -> Value {
+    match body {
+        Value::Object(mut map) => {
+            mark_stale(&mut map, source.is_stale(), age_ms);
+            Value::Object(map)
+        }
+        other => other,
+    }
+}
+
 impl MapRead {
-    /// `{values, source, version}`.
+    /// `{values, source, version}`, and `stale`, `age_ms` when stale.
     pub fn to_json(&self) -> Value {
-        json!({ "values": self.values, "source": self.source.as_str(), "version": self.version })
+        let body = json!({ "values": self.values, "source": self.source.as_str(), "version": self.version });
+        with_staleness(body, self.source, self.age_ms)
     }
 }
 
 impl MapKeyRead {
-    /// `{key, value, source, version}`, `value: null` when the key is unset.
+    /// `{key, value, source, version}`, `value: null` when the key is unset;
+    /// `stale`, `age_ms` when stale.
     pub fn to_json(&self) -> Value {
-        json!({ "key": self.key, "value": self.value, "source": self.source.as_str(), "version": self.version })
+        let body =
+            json!({ "key": self.key, "value": self.value, "source": self.source.as_str(), "version": self.version });
+        with_staleness(body, self.source, self.age_ms)
     }
 }
 
@@ -157,9 +184,9 @@ pub fn map_key_write(key: &str, value: Option<&Value>, written: &MapWrite) -> Va
 }
 
 impl OwnershipRead {
-    /// `{ownership: record | null, source}`.
+    /// `{ownership: record | null, source}`, and `stale`, `age_ms` when stale.
     pub fn to_json(&self) -> Value {
-        json!({ "ownership": self.record, "source": self.source.as_str() })
+        with_staleness(json!({ "ownership": self.record, "source": self.source.as_str() }), self.source, self.age_ms)
     }
 }
 
@@ -206,6 +233,7 @@ impl OwnersAnswer {
             _ => Map::new(),
         };
         body.insert("source".into(), Value::from(self.source.as_str()));
+        mark_stale(&mut body, self.source.is_stale(), self.age_ms);
         Value::Object(body)
     }
 }
@@ -226,6 +254,7 @@ mod tests {
             version: Some(4),
             credential,
             refresh: false,
+            age_ms: None,
         }
     }
 
@@ -269,11 +298,30 @@ mod tests {
 
     #[test]
     fn reads_carry_their_source_and_an_unset_map_key_is_null() {
-        let read = MapKeyRead { key: "k".into(), value: None, source: Source::Kv, version: 2 };
+        let read = MapKeyRead { key: "k".into(), value: None, source: Source::Kv, version: 2, age_ms: None };
         assert_eq!(read.to_json(), json!({"key": "k", "value": null, "source": "kv", "version": 2}));
-        let none = OwnershipRead { record: None, source: Source::Local, refresh: false };
+        let none = OwnershipRead { record: None, source: Source::Local, refresh: false, age_ms: None };
         assert_eq!(none.to_json(), json!({"ownership": null, "source": "local"}));
         assert_eq!(event_ids(&[None, Some("e".into())]), json!({"event_ids": [null, "e"]}));
         assert_eq!(recorded(2), json!({"recorded": 2}));
+    }
+
+    #[test]
+    fn stale_answers_say_so_with_their_age_and_fresh_ones_carry_neither() {
+        let stale = OptionValue { age_ms: Some(7_200_000), ..option(Source::Stale, false) };
+        assert_eq!(
+            (&stale.to_json(false)["stale"], &stale.to_json(false)["age_ms"]),
+            (&json!(true), &json!(7_200_000))
+        );
+        let fresh = option(Source::Kv, false).to_json(false);
+        assert_eq!((fresh.get("stale"), fresh.get("age_ms")), (None, None));
+        let snapshot = OwnershipRead { record: None, source: Source::Snapshot, refresh: false, age_ms: Some(5) };
+        assert_eq!(snapshot.to_json(), json!({"ownership": null, "source": "snapshot", "stale": true, "age_ms": 5}));
+        let unknown_age =
+            MapRead { values: Map::new(), source: Source::Stale, version: 1, refresh: false, age_ms: None };
+        assert_eq!(unknown_age.to_json(), json!({"values": {}, "source": "stale", "version": 1, "stale": true}));
+        // An unset option behind a stale lookup answers its default, marked stale.
+        let default = OptionValue { lookup: Some(Source::Snapshot), age_ms: Some(9), ..option(Source::Default, false) };
+        assert_eq!((&default.to_json(false)["stale"], &default.to_json(false)["age_ms"]), (&json!(true), &json!(9)));
     }
 }

@@ -103,7 +103,13 @@ impl Service {
         let Answered { answer: map, refresh } = self.read_map(io, scope).await?;
         let value = map.values.get(key).cloned();
         Ok(Answered {
-            answer: MapKeyRead { key: key.to_string(), value, source: map.source, version: map.version },
+            answer: MapKeyRead {
+                key: key.to_string(),
+                value,
+                source: map.source,
+                version: map.version,
+                age_ms: map.age_ms,
+            },
             refresh,
         })
     }

@@ -8,6 +8,9 @@
 //! - `v: 1` — `{"v":1, "version":N, "value":<json>}` for a present value,
 //!   `{"v":1, "version":N, "absent":true}` for a negative-cache marker.
 //!   `version` is the origin's version (0 when the origin gave none).
+//!   Optional `"since":T`: when the origin gave the value (ms since the
+//!   epoch). Copies without it (written before it was recorded) decode
+//!   with `since: 0`, "age unknown", and count as fresh as before.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,8 +25,10 @@ pub const CURRENT: u32 = 1;
 #[error("unreadable KV entry: {0}")]
 pub struct DecodeError(pub String);
 
+/// An envelope as parsed, before its checks (a snapshot part parses its
+/// entries straight into these, with no intermediate JSON tree).
 #[derive(Serialize, Deserialize)]
-struct Wire {
+pub(crate) struct Wire {
     v: u32,
     #[serde(default)]
     version: u64,
@@ -31,13 +36,21 @@ struct Wire {
     value: Option<Value>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     absent: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    since: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Encodes a slot for KV in the current format.
 pub fn encode(entry: &Versioned) -> String {
     let wire = match &entry.slot {
-        Slot::Present(value) => Wire { v: CURRENT, version: entry.version, value: Some(value.clone()), absent: false },
-        Slot::Absent => Wire { v: CURRENT, version: entry.version, value: None, absent: true },
+        Slot::Present(value) => {
+            Wire { v: CURRENT, version: entry.version, value: Some(value.clone()), absent: false, since: entry.since }
+        }
+        Slot::Absent => Wire { v: CURRENT, version: entry.version, value: None, absent: true, since: entry.since },
     };
     // Serializing a struct of plain JSON values cannot fail; fall back to an
     // absent marker rather than panic if it ever did.
@@ -47,6 +60,11 @@ pub fn encode(entry: &Versioned) -> String {
 /// Decodes what KV returned; garbage is an error, never a panic.
 pub fn decode(text: &str) -> Result<Versioned, DecodeError> {
     let wire: Wire = serde_json::from_str(text).map_err(|e| DecodeError(e.to_string()))?;
+    from_wire(wire)
+}
+
+/// Checks a parsed envelope (see [`decode`]).
+pub(crate) fn from_wire(wire: Wire) -> Result<Versioned, DecodeError> {
     if wire.v != CURRENT {
         return Err(DecodeError(format!("unknown envelope version {}", wire.v)));
     }
@@ -56,7 +74,7 @@ pub fn decode(text: &str) -> Result<Versioned, DecodeError> {
         (false, Some(value)) => Slot::Present(value),
         (true, Some(_)) => return Err(DecodeError("both a value and absent".into())),
     };
-    Ok(Versioned { slot, version: wire.version })
+    Ok(Versioned { slot, version: wire.version, since: wire.since })
 }
 
 #[cfg(test)]
@@ -67,9 +85,9 @@ mod tests {
     #[test]
     fn present_and_absent_round_trip() {
         for entry in [
-            Versioned { slot: Slot::Present(json!({"a": [1, 2.5, "x"]})), version: 7 },
-            Versioned { slot: Slot::Absent, version: 3 },
-            Versioned { slot: Slot::Present(json!("")), version: 0 },
+            Versioned { slot: Slot::Present(json!({"a": [1, 2.5, "x"]})), version: 7, since: 1_700_000_000_000 },
+            Versioned { slot: Slot::Absent, version: 3, since: 5 },
+            Versioned { slot: Slot::Present(json!("")), version: 0, since: 0 },
         ] {
             assert_eq!(decode(&encode(&entry)), Ok(entry));
         }
@@ -97,6 +115,14 @@ mod tests {
     #[test]
     fn unknown_fields_are_ignored_for_forward_compatibility() {
         let got = decode("{\"v\":1,\"version\":2,\"value\":true,\"written_by\":\"later\"}");
-        assert_eq!(got, Ok(Versioned { slot: Slot::Present(json!(true)), version: 2 }));
+        assert_eq!(got, Ok(Versioned { slot: Slot::Present(json!(true)), version: 2, since: 0 }));
+    }
+
+    #[test]
+    fn copies_written_before_since_was_recorded_decode_with_age_unknown() {
+        let got = decode("{\"v\":1,\"version\":4,\"value\":\"x\"}").expect("an old copy");
+        assert_eq!((got.since, got.age(10_000)), (0, None));
+        let new = decode(&encode(&Versioned::present(json!("x"), 4).given_at(1_000))).expect("a new copy");
+        assert_eq!(new.age(10_000), Some(9_000));
     }
 }

@@ -70,6 +70,28 @@ impl CacheKey {
         CacheKey(format!("{}:cursor", Kind::Sync.prefix()))
     }
 
+    /// The key of the last-known-good snapshot's head (`snapshot`): its
+    /// version, write time, completeness and how many parts it has.
+    pub fn snapshot_head() -> CacheKey {
+        CacheKey(format!("{}:snapshot", Kind::Sync.prefix()))
+    }
+
+    /// The key of part `index` of a snapshot split into `parts` parts. The
+    /// count is in the name, so a reader of an older head never mixes parts
+    /// of two different splits.
+    pub fn snapshot_part(parts: u32, index: u32) -> CacheKey {
+        CacheKey(format!("{}:snapshot:{parts}:{index}", Kind::Sync.prefix()))
+    }
+
+    /// Whether the key names something the origin's change feed lists (an
+    /// option, an option map, an ownership record): what a complete
+    /// snapshot can answer "absent" for when it does not hold it.
+    pub fn in_change_feed(&self) -> bool {
+        [Kind::Option, Kind::Map, Kind::Ownership]
+            .iter()
+            .any(|kind| self.0.strip_prefix(kind.prefix()).is_some_and(|rest| rest.starts_with([':', '#'])))
+    }
+
     fn build(kind: Kind, name: &str) -> CacheKey {
         let readable = !name.is_empty()
             && name.len() <= MAX_READABLE
@@ -135,6 +157,9 @@ mod tests {
             CacheKey::last_event(1, 1),
             CacheKey::map(&Scope::Organization(1)),
             CacheKey::sync_cursor(),
+            CacheKey::snapshot_head(),
+            CacheKey::snapshot_part(1, 0),
+            CacheKey::snapshot_part(2, 0),
         ];
         let unique: std::collections::HashSet<_> = keys.iter().map(CacheKey::as_str).collect();
         assert_eq!(unique.len(), keys.len());
@@ -146,5 +171,25 @@ mod tests {
     fn different_names_get_different_keys() {
         assert_ne!(CacheKey::option("a b"), CacheKey::option("a  b"));
         assert_ne!(CacheKey::option("a"), CacheKey::option("b"));
+    }
+
+    #[test]
+    fn only_what_the_change_feed_lists_is_in_it() {
+        for key in [
+            CacheKey::option("a"),
+            CacheKey::option("with space"),
+            CacheKey::map(&Scope::Project(1)),
+            CacheKey::ownership(2),
+        ] {
+            assert!(key.in_change_feed(), "{}", key.as_str());
+        }
+        for key in [
+            CacheKey::last_event(1, 1),
+            CacheKey::sync_cursor(),
+            CacheKey::snapshot_head(),
+            CacheKey::snapshot_part(1, 0),
+        ] {
+            assert!(!key.in_change_feed(), "{}", key.as_str());
+        }
     }
 }

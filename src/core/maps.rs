@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::Error;
 use super::key::CacheKey;
-use super::lifecycle::Policy;
+use super::lifecycle::{Millis, Policy};
 use super::limits;
 use super::ports::{Clock, DurableStore, Io, NetworkCache};
 use super::scope::Scope;
@@ -32,6 +32,8 @@ pub struct MapRead {
     pub version: u64,
     /// A stale map was answered without waiting: refresh it in the background.
     pub refresh: bool,
+    /// How old a stale map (`Stale`, `Snapshot`) is, ms, when known.
+    pub age_ms: Option<Millis>,
 }
 
 /// One key of an option map, as read (`value: None` when the key is unset).
@@ -45,6 +47,8 @@ pub struct MapKeyRead {
     pub source: Source,
     /// The origin version of the map.
     pub version: u64,
+    /// How old a stale map (`Stale`, `Snapshot`) is, ms, when known.
+    pub age_ms: Option<Millis>,
 }
 
 /// The outcome of a write the origin accepted.
@@ -93,6 +97,7 @@ impl OptionMaps {
             source: read.source,
             version: read.entry.version,
             refresh: read.refresh,
+            age_ms: read.age_ms,
         })
     }
 

@@ -25,7 +25,8 @@
 //! | `ownership` | the rules grammar, globs, event fields, owner matching |
 //! | `project_ownership` | ownership records and their flags through the tiers; owners of events |
 //! | `last_event` | last processed event per group hash (KV only) |
-//! | `sync` | re-writing what the origin changed into KV |
+//! | `sync` | re-writing what the origin changed into KV, and into the snapshot |
+//! | `snapshot` | the last-known-good snapshot for isolates that start during an outage |
 //! | `limits` | every input limit, shared with the npm package and the origin |
 //! | `settings` | the Worker's vars, with defaults and reported problems |
 //! | `service` | one isolate's state, built from settings; refreshes and sync |
@@ -61,6 +62,7 @@ pub mod scope;
 pub mod service;
 pub mod settings;
 pub mod slot;
+pub mod snapshot;
 pub mod source;
 pub mod stats;
 pub mod sync;

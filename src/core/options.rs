@@ -21,6 +21,7 @@ use super::config::ConfigValues;
 use super::error::Error;
 use super::flags::Flags;
 use super::key::CacheKey;
+use super::lifecycle::Millis;
 use super::limits;
 use super::registry::{OptionSpec, Registry};
 use super::source::Source;
@@ -51,6 +52,9 @@ pub struct OptionValue {
     /// A stale value was answered without waiting: refresh the option in the
     /// background (`revalidate`).
     pub refresh: bool,
+    /// How old the stored value behind a stale lookup (`Stale`,
+    /// `Snapshot`) is, ms, when known.
+    pub age_ms: Option<Millis>,
 }
 
 /// The outcome of a write the origin accepted.
@@ -115,10 +119,15 @@ impl Options {
                     version: Some(read.entry.version),
                     credential: spec.flags.contains(Flags::CREDENTIAL),
                     refresh: read.refresh,
+                    age_ms: read.age_ms,
                 }),
                 // Absent, or stored under an older type: the store has no
                 // usable value, so config and default decide.
-                _ => Ok(OptionValue { refresh: read.refresh, ..self.fallback(&spec, Some(read.source), false) }),
+                _ => Ok(OptionValue {
+                    refresh: read.refresh,
+                    age_ms: read.age_ms,
+                    ..self.fallback(&spec, Some(read.source), false)
+                }),
             },
             // The origin refused the read as the caller's fault: an answer
             // about the request, not a store being down.
@@ -222,6 +231,7 @@ impl Options {
             version: None,
             credential: spec.flags.contains(Flags::CREDENTIAL),
             refresh: false,
+            age_ms: None,
         }
     }
 }

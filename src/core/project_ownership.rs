@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::error::Error;
 use super::key::CacheKey;
-use super::lifecycle::Policy;
+use super::lifecycle::{Millis, Policy};
 use super::limits;
 use super::memory::Limits;
 use super::ownership::{evaluate, event_from_json, parse_rules, Evaluation};
@@ -44,6 +44,8 @@ pub struct OwnershipRead {
     pub source: Source,
     /// A stale record was answered without waiting: refresh it in the background.
     pub refresh: bool,
+    /// How old a stale record (`Stale`, `Snapshot`) is, ms, when known.
+    pub age_ms: Option<Millis>,
 }
 
 /// The outcome of an ownership write the origin accepted.
@@ -65,6 +67,8 @@ pub struct OwnersAnswer {
     pub source: Source,
     /// A stale record was used without waiting: refresh it in the background.
     pub refresh: bool,
+    /// How old a stale record (`Stale`, `Snapshot`) is, ms, when known.
+    pub age_ms: Option<Millis>,
 }
 
 mod parsed;
@@ -124,7 +128,7 @@ impl ProjectOwnership {
             let parsed = self.rules.get(project, read.entry.version, raw_of(r), now);
             view(r, read.entry.version, &parsed)
         });
-        Ok(OwnershipRead { record, source: read.source, refresh: read.refresh })
+        Ok(OwnershipRead { record, source: read.source, refresh: read.refresh, age_ms: read.age_ms })
     }
 
     /// Refreshes the project's record from the origin in the background.
@@ -226,7 +230,7 @@ impl ProjectOwnership {
         };
         let rules = parsed.as_deref().map(ParsedRules::rules).unwrap_or_default();
         let evaluation = evaluate(rules, &event, flags.fallthrough, flags.auto_assignment);
-        Ok(OwnersAnswer { evaluation, source: read.source, refresh: read.refresh })
+        Ok(OwnersAnswer { evaluation, source: read.source, refresh: read.refresh, age_ms: read.age_ms })
     }
 }
 

@@ -67,6 +67,7 @@ impl Service {
         let mut problems = settings.problems.clone();
         problems.extend(config_problems.into_iter().map(|p| p.to_string()));
         let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs)
+            .with_kv_retention(settings.kv_retention_secs)
             .with_timeouts(settings.timeouts)
             .with_throttle(settings.throttle);
         Service {
@@ -125,6 +126,9 @@ impl Service {
         sync::sync(&self.options, &self.kinds, &self.cache, io, self.sync_limits).await
     }
 }
+
+#[cfg(test)]
+mod outage_tests;
 
 #[cfg(test)]
 mod tests {

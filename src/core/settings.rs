@@ -32,8 +32,14 @@ pub struct Settings {
     pub options_config: String,
     /// The `LEGACY_PREFIXES` text (comma-separated).
     pub legacy_prefixes: String,
-    /// How long KV keeps what the Worker writes, seconds (≥ 60).
+    /// How long a KV copy counts as fresh after the origin gave it,
+    /// seconds (≥ 60): its *logical* lifetime. Older copies are refreshed
+    /// from the origin, and answered as stale when it cannot be reached.
     pub kv_expiration_secs: u64,
+    /// How long KV keeps a copy at all, seconds (≥ `kv_expiration_secs`):
+    /// its *physical* lifetime, long so an origin outage of any length
+    /// still finds the last value (`KV_RETENTION_SECS`, default 30 days).
+    pub kv_retention_secs: u64,
     /// Hard timeout of an origin call, milliseconds.
     pub origin_timeout_ms: u64,
     /// Timeouts of the read path (soft timeout, KV timeout, hard timeout).
@@ -63,6 +69,7 @@ pub struct Settings {
 pub mod defaults {
     pub const ORIGIN_URL: &str = "http://127.0.0.1:8788";
     pub const KV_EXPIRATION_SECS: u64 = 3600;
+    pub const KV_RETENTION_SECS: u64 = 30 * 24 * 3600;
     pub const ORIGIN_TIMEOUT_MS: u64 = 5_000;
     pub const MAX_BODY_BYTES: usize = crate::core::limits::MAX_BODY_BYTES;
     pub const LAST_EVENT_EXPIRATION_SECS: u64 = 90 * 24 * 3600;
@@ -108,6 +115,8 @@ impl Settings {
             }
         };
         let kv_expiration_secs = number("KV_EXPIRATION_SECS", defaults::KV_EXPIRATION_SECS, KV_MIN_EXPIRATION_SECS);
+        let kv_retention_secs =
+            number("KV_RETENTION_SECS", defaults::KV_RETENTION_SECS.max(kv_expiration_secs), kv_expiration_secs);
         let origin_timeout_ms = number("ORIGIN_TIMEOUT_MS", defaults::ORIGIN_TIMEOUT_MS, 1);
         let timeout_defaults = Timeouts::default();
         let timeouts = Timeouts {
@@ -196,6 +205,7 @@ impl Settings {
             options_config,
             legacy_prefixes,
             kv_expiration_secs,
+            kv_retention_secs,
             origin_timeout_ms,
             timeouts,
             throttle,
@@ -316,6 +326,17 @@ mod tests {
         assert_eq!(s.max_body_bytes, 1024 * 1024);
         assert_eq!(s.origin_timeout_ms, 5_000);
         assert_eq!(s.problems.len(), 3);
+    }
+
+    #[test]
+    fn kv_copies_are_kept_a_month_and_never_shorter_than_they_count_as_fresh() {
+        let s = with_tokens(&[]);
+        assert_eq!((s.kv_expiration_secs, s.kv_retention_secs), (3600, 30 * 24 * 3600));
+        let short = with_tokens(&[("KV_EXPIRATION_SECS", "7200"), ("KV_RETENTION_SECS", "3600")]);
+        assert_eq!(short.kv_retention_secs, 30 * 24 * 3600, "a retention below the freshness is refused");
+        assert_eq!(short.problems.len(), 1, "{:?}", short.problems);
+        let long = with_tokens(&[("KV_EXPIRATION_SECS", "7200"), ("KV_RETENTION_SECS", "86400")]);
+        assert_eq!(long.kv_retention_secs, 86_400);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::lifecycle::Millis;
 use super::memory::Weigh;
 
 /// The value, or the fact that there is none.
@@ -26,17 +27,35 @@ pub struct Versioned {
     /// The origin's version; caches never replace a higher one with a lower.
     /// Zero when the origin gave none (an absent thing never written).
     pub version: u64,
+    /// When the origin last gave this value (ms since the epoch; 0 when
+    /// not known, as in KV copies written before this was recorded). How
+    /// old a copy is decides whether KV's copy is still fresh and is what
+    /// a stale answer reports (`age_ms`), whichever tier holds it.
+    pub since: Millis,
 }
 
 impl Versioned {
     /// A present value at `version`.
     pub fn present(value: Value, version: u64) -> Self {
-        Versioned { slot: Slot::Present(value), version }
+        Versioned { slot: Slot::Present(value), version, since: 0 }
     }
 
     /// An absent marker at `version`.
     pub fn absent(version: u64) -> Self {
-        Versioned { slot: Slot::Absent, version }
+        Versioned { slot: Slot::Absent, version, since: 0 }
+    }
+
+    /// The same entry, given by the origin at `now`.
+    #[must_use]
+    pub fn given_at(mut self, now: Millis) -> Self {
+        self.since = now;
+        self
+    }
+
+    /// How old the entry is at `now`: since the origin gave it, `None`
+    /// when that is not known.
+    pub fn age(&self, now: Millis) -> Option<Millis> {
+        (self.since > 0).then(|| now.saturating_sub(self.since))
     }
 
     /// The value, if present.

@@ -25,6 +25,8 @@ pub struct Stats {
     throttled: Cell<u64>,
     soft_timeouts: Cell<u64>,
     revalidated: Cell<u64>,
+    kv_expired: Cell<u64>,
+    snapshot_served: Cell<u64>,
 }
 
 /// A copy of the counters at one moment, plus the memory figures.
@@ -63,6 +65,19 @@ pub struct StatsSnapshot {
     pub soft_timeouts: u64,
     /// Background refreshes that updated a key after a stale answer.
     pub revalidated: u64,
+    /// KV copies read past their freshness (`KV_EXPIRATION_SECS`): the
+    /// origin was asked, and the copy kept for a stale answer.
+    pub kv_expired: u64,
+    /// Reads answered from the last-known-good snapshot.
+    pub snapshot_served: u64,
+    /// Since when (ms since the epoch) the origin has failed every call
+    /// this isolate made; `None` while it answers.
+    pub origin_down_since: Option<u64>,
+    /// The age of the oldest stale answer this isolate gave since the
+    /// origin last answered, ms; `None` when there was none.
+    pub oldest_stale_age_ms: Option<u64>,
+    /// Whether this isolate holds the snapshot now (only during an outage).
+    pub snapshot_held: bool,
     /// Fetches in flight in this isolate now.
     pub in_flight: u64,
     /// Whether the origin breaker is open now.
@@ -102,6 +117,8 @@ pub enum Counter {
     Throttled,
     SoftTimeout,
     Revalidated,
+    KvExpired,
+    SnapshotServed,
 }
 
 impl Stats {
@@ -123,6 +140,8 @@ impl Stats {
             Counter::Throttled => &self.throttled,
             Counter::SoftTimeout => &self.soft_timeouts,
             Counter::Revalidated => &self.revalidated,
+            Counter::KvExpired => &self.kv_expired,
+            Counter::SnapshotServed => &self.snapshot_served,
         };
         cell.set(cell.get().saturating_add(1));
     }
@@ -145,6 +164,11 @@ impl Stats {
             throttled: self.throttled.get(),
             soft_timeouts: self.soft_timeouts.get(),
             revalidated: self.revalidated.get(),
+            kv_expired: self.kv_expired.get(),
+            snapshot_served: self.snapshot_served.get(),
+            origin_down_since: None,
+            oldest_stale_age_ms: None,
+            snapshot_held: false,
             in_flight: 0,
             breaker_open: false,
             entries: entries as u64,

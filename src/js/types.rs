@@ -37,7 +37,7 @@ export interface StoreConfig {
   limits?: { maxEntries?: number; maxBytes?: number };
   /**
    * Other Worker settings by var name (README "Settings"), e.g.
-   * `{ ORIGIN_SOFT_TIMEOUT_MS: 250, KV_EXPIRATION_SECS: 3600, MEMORY_MAX_ENTRIES: 10000, MAP_TTL_SECS: 10 }`.
+   * `{ ORIGIN_SOFT_TIMEOUT_MS: 250, KV_EXPIRATION_SECS: 3600, KV_RETENTION_SECS: 2592000, MEMORY_MAX_ENTRIES: 10000, MAP_TTL_SECS: 10 }`.
    */
   settings?: Record<string, string | number>;
 }
@@ -59,13 +59,20 @@ export interface RegistryDocument {
 }
 
 /** Which tier answered. */
-export type Source = "local" | "kv" | "origin" | "stale" | "config" | "default";
+export type Source = "local" | "kv" | "origin" | "stale" | "snapshot" | "config" | "default";
+
+/**
+ * Set on an answer past its freshness (`source` or `lookup` `"stale"` or
+ * `"snapshot"`: the origin could not be reached): `stale: true`, and how
+ * long ago the origin gave the value, when known.
+ */
+export interface Staleness { stale?: true; ageMs?: number }
 
 /** Anything with `waitUntil` (a Worker's `ctx`), for background refreshes. */
 export interface WaitUntil { waitUntil(promise: Promise<unknown>): void }
 
 /** The answer to `getOption`. */
-export interface OptionRead {
+export interface OptionRead extends Staleness {
   name: string;
   value: unknown;
   source: Source;
@@ -114,10 +121,10 @@ export type Scope =
   | { user: Id; organization: Id; project?: never };
 
 /** The answer to `getMap`: every key set in the scope. */
-export interface MapRead { values: Record<string, unknown>; source: Source; version: number }
+export interface MapRead extends Staleness { values: Record<string, unknown>; source: Source; version: number }
 
 /** The answer to `getMapKey` (`value: null` when the key is unset). */
-export interface MapKeyRead { key: string; value: unknown; source: Source; version: number }
+export interface MapKeyRead extends Staleness { key: string; value: unknown; source: Source; version: number }
 
 /** The answer to `setMapKey`. */
 export interface MapKeySet { key: string; value: unknown; version: number; cacheUpdated: boolean }
@@ -153,13 +160,13 @@ export interface OwnershipRecord {
 export interface OwnershipInput { raw: string; fallthrough?: boolean; autoAssignment?: boolean; isActive?: boolean }
 
 /** The answer to `getOwnership` (`ownership: null`: the project has none). */
-export interface OwnershipRead { ownership: OwnershipRecord | null; source: Source }
+export interface OwnershipRead extends Staleness { ownership: OwnershipRecord | null; source: Source }
 
 /** The answer to `putOwnership`. */
 export interface OwnershipWrite extends OwnershipRecord { cacheUpdated: boolean }
 
 /** The answer to `owners`: who owns an event under the project's rules. */
-export interface OwnersAnswer {
+export interface OwnersAnswer extends Staleness {
   /** Owners of every matching rule in rule order, deduplicated; `"everyone"` when nothing matched and fallthrough is on. */
   owners: Owner[] | "everyone";
   /** The matching rules, in rule order. */
@@ -231,6 +238,14 @@ export interface StoreStats {
   breakerOpen: boolean; entries: number; bytes: number; maxEntries: number; maxBytes: number;
   /** Parsed ownership rules kept (one per project and version), their bytes, and parses made. */
   parsedRules: number; parsedRulesBytes: number; rulesParses: number;
+  /** KV copies read past their freshness (`KV_EXPIRATION_SECS`), and answers from the last-known-good snapshot. */
+  kvExpired: number; snapshotServed: number;
+  /** Since when (ms since the epoch) every origin call failed; `null` while the origin answers. */
+  originDownSince: number | null;
+  /** The age of the oldest stale answer since the origin last answered, ms; `null` when none. */
+  oldestStaleAgeMs: number | null;
+  /** Whether the store holds the snapshot now (only during an outage). */
+  snapshotHeld: boolean;
 }
 
 /** Errors thrown or rejected by `Store` are `Error`s with these codes (the edge API's error codes). */

@@ -145,6 +145,8 @@ describe('dashboard', () => {
     assert.ok(stats.hits_local >= 5);
     assert.match(await text('#health-stats [data-stat="breaker_open"]'), /closed/);
     assert.match(await text('#memory-stats [data-stat="entries"]'), /\/ 10,000/);
+    assert.match(await text('#health-stats [data-stat="origin_down_since"]'), /answering/);
+    assert.equal(await text('#health-stats [data-stat="oldest_stale_age_ms"]'), '—');
     for (const key of ['origin_errors', 'kv_errors', 'stale_served']) {
       assert.equal(await page.locator(`#health-stats [data-stat="${key}"]`).count(), 1, key);
     }
@@ -337,5 +339,18 @@ describe('dashboard', () => {
 
   test('no script errors in the page', () => {
     assert.deepEqual(consoleErrors.filter((e) => !/status of 40[0-9]/.test(e)), []);
+  });
+
+  // Last: it stops the origin.
+  test('overview during an outage: since when the origin is unreachable', async () => {
+    await stack.stopOrigin();
+    const unseen = await stack.call('GET', '/v1/projects/4242/options');
+    assert.notEqual(unseen.json?.source, 'origin', unseen.text);
+    await page.click('a[data-nav="overview"]');
+    await page.click('#stats-refresh');
+    await until('the outage shown', async () => /unreachable since .*\(\d+ s\)/.test(await text('#health-stats [data-stat="origin_down_since"]')));
+    assert.equal((await stack.call('GET', '/v1/stats')).json.origin_down_since > 0, true);
+    await assertLabelled('overview');
+    await shot('09-overview-outage');
   });
 });

@@ -164,7 +164,8 @@ async function startWorker(dir, originUrl) {
 
 /**
  * The origin and the Worker in one temporary folder. `stack.call(method, path,
- * {token, body})` talks to the Worker; `stack.stop()` ends both.
+ * {token, body})` talks to the Worker; `stack.stopOrigin()` stops the origin
+ * alone (an outage); `stack.stop()` ends both.
  */
 export async function startStack() {
   const dir = mkdtempSync(join(tmpdir(), 'edge-options-browser-'));
@@ -195,6 +196,9 @@ export async function startStack() {
         /* not JSON */
       }
       return { status: res.status, headers: res.headers, text, json };
+    },
+    async stopOrigin() {
+      await killGroup(origin.child);
     },
     async stop() {
       await Promise.all([killGroup(worker.child), killGroup(origin.child)]);

@@ -461,47 +461,60 @@ impl ProxiedStack {
         self.dir.path().join("wrangler-state")
     }
 
-    /// Runs `wrangler kv <args> --binding CACHE --local --persist-to <the
-    /// stack's KV>`, in its own process group, killed if it takes over 60 s;
-    /// answers its stdout. `file` is written first and its path appended to
-    /// `args` (bulk commands take one).
+    /// `wrangler kv` on this stack's local KV (see [`wrangler_kv`]).
     pub fn wrangler_kv(&self, args: &[&str], file: Option<&serde_json::Value>) -> String {
-        let dir = self.dir.path();
-        let stamp = format!("{:?}", Instant::now()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
-        let (out_path, err_path) = (dir.join(format!("kv-{stamp}.out")), dir.join(format!("kv-{stamp}.err")));
-        let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
-        cmd.current_dir(root()).arg("kv").args(args);
-        if let Some(content) = file {
-            let path = dir.join(format!("kv-{stamp}.json"));
-            std::fs::write(&path, content.to_string()).expect("write the wrangler kv input");
-            cmd.arg(path);
-        }
-        cmd.args(["--binding", "CACHE", "--local", "--persist-to"])
-            .arg(self.kv_dir())
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("CI", "true")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out_path).expect("kv stdout"))
-            .stderr(std::fs::File::create(&err_path).expect("kv stderr"))
-            .process_group(0);
-        let mut child = cmd.spawn().expect("start wrangler kv");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let status = loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let group = format!("-{}", child.id());
-                let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
-                let _ = child.wait();
-                panic!("wrangler kv {args:?} took over 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-        assert!(status.success(), "wrangler kv {args:?} failed:\n{}\n{}", read(&out_path), read(&err_path));
-        read(&out_path)
+        wrangler_kv(self.dir.path(), args, file)
     }
+}
+
+impl Stack {
+    /// `wrangler kv` on this stack's local KV (see [`wrangler_kv`]).
+    #[allow(dead_code)] // not every test binary edits KV
+    pub fn wrangler_kv(&self, args: &[&str], file: Option<&serde_json::Value>) -> String {
+        wrangler_kv(self.dir.path(), args, file)
+    }
+}
+
+/// Runs `wrangler kv <args> --binding CACHE --local --persist-to <dir's
+/// KV>` (where a stack in `dir` persists it), in its own process group,
+/// killed if it takes over 60 s; answers its stdout. `file` is written
+/// first and its path appended to `args` (bulk commands take one).
+#[allow(dead_code)] // not every test binary edits KV
+pub fn wrangler_kv(dir: &Path, args: &[&str], file: Option<&serde_json::Value>) -> String {
+    let stamp = format!("{:?}", Instant::now()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let (out_path, err_path) = (dir.join(format!("kv-{stamp}.out")), dir.join(format!("kv-{stamp}.err")));
+    let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
+    cmd.current_dir(root()).arg("kv").args(args);
+    if let Some(content) = file {
+        let path = dir.join(format!("kv-{stamp}.json"));
+        std::fs::write(&path, content.to_string()).expect("write the wrangler kv input");
+        cmd.arg(path);
+    }
+    cmd.args(["--binding", "CACHE", "--local", "--persist-to"])
+        .arg(dir.join("wrangler-state"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("kv stdout"))
+        .stderr(std::fs::File::create(&err_path).expect("kv stderr"))
+        .process_group(0);
+    let mut child = cmd.spawn().expect("start wrangler kv");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+            let _ = child.wait();
+            panic!("wrangler kv {args:?} took over 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    assert!(status.success(), "wrangler kv {args:?} failed:\n{}\n{}", read(&out_path), read(&err_path));
+    read(&out_path)
 }
 
 /// An HTTP answer: status, the `x-cache` header, and the body as JSON

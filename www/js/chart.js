@@ -8,6 +8,7 @@ export const TIERS = [
   { key: 'kv', short: 'KV', label: 'KV', field: 'hits_kv', of: (s) => s.hits_kv || 0 },
   { key: 'origin', short: 'origin', label: 'origin', field: 'hits_origin', of: (s) => s.hits_origin || 0 },
   { key: 'stale', short: 'stale', label: 'stale (stores failed)', field: 'stale_served', of: (s) => s.stale_served || 0 },
+  { key: 'snapshot', short: 'snapshot', label: 'last-known-good snapshot (nothing else held)', field: 'snapshot_served', of: (s) => s.snapshot_served || 0 },
   { key: 'degraded', short: 'degraded', label: 'config/default (degraded)', field: 'degraded', of: (s) => s.degraded || 0 },
 ];
 

@@ -50,19 +50,30 @@ export function bytes(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** A duration in ms as people say it: "45 s", "12 min", "3 h 5 min", "4 d 2 h". */
+export function duration(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const hours = Math.floor(m / 60);
+  if (hours < 48) return `${hours} h ${m % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
 export function percent(part, whole) {
   if (!whole) return '–';
   const p = (100 * part) / whole;
   return `${p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
 }
 
-const FRESH = { local: 'fresh', kv: 'fresh', origin: 'fresh', stale: 'stale' };
+const FRESH = { local: 'fresh', kv: 'fresh', origin: 'fresh', stale: 'stale', snapshot: 'stale (snapshot)' };
 
 /** The tier badge for an `x-cache`/`source` word, with fresh / stale / degraded. */
 export function tierBadge(source, { degraded = false, lookup = null } = {}) {
   if (!source) return h('span', { class: 'muted' }, '–');
   const freshness = degraded ? 'degraded' : FRESH[source] || (lookup ? `not stored (per ${lookup})` : 'not stored');
-  const cls = degraded ? 'is-degraded' : source === 'stale' ? 'is-stale' : FRESH[source] ? 'is-fresh' : '';
+  const cls = degraded ? 'is-degraded' : source === 'stale' || source === 'snapshot' ? 'is-stale' : FRESH[source] ? 'is-fresh' : '';
   return h('span', { class: 'tier-cell', dataset: { tier: source } },
     h('span', { class: `tier tier-${source}` }, source),
     h('span', { class: `fresh ${cls}` }, freshness));

@@ -2,7 +2,7 @@
 // chart of hit sources over the last minutes.
 
 import { api, describe } from './api.js';
-import { $, bytes, h, num, percent } from './dom.js';
+import { $, bytes, duration, h, num, percent } from './dom.js';
 import { TIERS, HitChart } from './chart.js';
 
 const INTERVAL_MS = 3000;
@@ -83,6 +83,14 @@ function render(s) {
 
   const health = $('#health-stats');
   health.replaceChildren();
+  // An outage: since when the origin has failed, and how old the oldest
+  // value this isolate answered meanwhile is (stale answers say their age).
+  const down = Number.isFinite(s.origin_down_since) ? s.origin_down_since : null;
+  stat(health, 'origin_down_since', 'Origin',
+    down === null ? 'answering' : `unreachable since ${new Date(down).toLocaleString('en-GB')} (${duration(Date.now() - down)})`,
+    down === null ? 'good' : 'bad');
+  const oldest = Number.isFinite(s.oldest_stale_age_ms) ? s.oldest_stale_age_ms : null;
+  stat(health, 'oldest_stale_age_ms', 'Oldest value served', oldest === null ? '—' : `${duration(oldest)} old`, oldest === null ? '' : 'bad');
   stat(health, 'breaker_open', 'Origin breaker', s.breaker_open ? 'OPEN — origin reads paused' : 'closed', s.breaker_open ? 'bad' : 'good');
   stat(health, 'origin_errors', 'Origin errors', num(s.origin_errors), s.origin_errors ? 'bad' : '');
   stat(health, 'kv_errors', 'KV read errors', num(s.kv_errors), s.kv_errors ? 'bad' : '');

@@ -31,6 +31,7 @@ use edge_options::core::tiered::TieredCache;
 use edge_options::tiers::{ChangePage, Clock, DurableStore, Io, NetworkCache, TierError};
 use serde_json::{json, Value};
 
+pub mod snapshot;
 #[cfg(feature = "wasm")]
 pub mod wasm;
 

@@ -9,10 +9,14 @@
 //! - `owners`: µs per `POST …/owners` evaluation against a 1,000-rule file
 //!   (cached record, parse kept), what the same call cost when it re-parsed
 //!   the rules every time, and the parse alone; calls per second of one core.
+//! - `snapshot`: the last-known-good snapshot of 1,000 and 10,000 options:
+//!   its bytes in KV, and ns from a new isolate's first read during an
+//!   outage to its answer from the snapshot (read from KV and parsed).
 
 use std::time::Instant;
 
 use edge_options::core::memory::Limits;
+use edge_options_bench::snapshot::SnapshotBench;
 use edge_options_bench::{fill, FloorBench, HitBench, OwnersBench, Size, OWNERS_FRAMES, OWNERS_RULES};
 use serde_json::{json, Value};
 
@@ -47,6 +51,21 @@ fn owners(quick: bool) -> Value {
         "calls_per_second": per_second(&cached),
         "reparsing_calls_per_second": per_second(&reparsing),
     })
+}
+
+/// The snapshot benchmark: its size in KV and a new isolate's first answer
+/// from it (ns), for 1,000 and 10,000 options.
+fn snapshot(quick: bool) -> Value {
+    let n_rounds = if quick { 5 } else { 11 };
+    let sizes: Vec<Value> = [1_000, 10_000]
+        .into_iter()
+        .map(|options| {
+            let bench = SnapshotBench::new(options);
+            let first = rounds(n_rounds, 1, |n| (0..n).map(|_| bench.first_answer() as u64).sum());
+            json!({ "options": options, "bytes": bench.bytes, "parts": bench.parts, "first_answer_ns": first })
+        })
+        .collect();
+    Value::Array(sizes)
 }
 
 /// Heap per cached entry (`fill`), with no bound and at the default bounds.
@@ -89,10 +108,12 @@ fn main() {
     }
 
     let owners = owners(quick);
+    let snapshot = snapshot(quick);
     let out = json!({
         "runtime": "native",
         "hit_ns": hit,
         "owners": owners,
+        "snapshot": snapshot,
         "memory": memory(),
     });
     println!("{out}");

@@ -64,7 +64,9 @@ fn a_stale_read_answers_at_once_and_names_the_key_to_refresh() {
     w.origin.stall.set(1_000);
     let stale = w.answer(call());
     assert_eq!((stale.source, stale.refresh), (Some(Source::Stale), Some(Refresh::Map(scope))));
-    assert_eq!(stale.body, json!({"values": {}, "source": "stale", "version": 0}));
+    let age = stale.body["age_ms"].as_u64().expect("a stale answer says how old it is");
+    assert!((11_000..12_000).contains(&age), "the map was read 11 s and a soft timeout ago: {}", stale.body);
+    assert_eq!(stale.body, json!({"values": {}, "source": "stale", "version": 0, "stale": true, "age_ms": age}));
 }
 
 #[test]

@@ -384,11 +384,14 @@ fn dead_entries_are_swept_by_later_reads_of_other_keys() {
 }
 
 #[test]
-fn kv_writes_use_the_configured_expiration_at_least_sixty_seconds() {
+fn kv_keeps_copies_for_the_retention_never_shorter_than_their_freshness_nor_sixty_seconds() {
     let w = World::new();
     w.set("foo", json!("bar")).expect("set");
-    assert_eq!(w.kv.last_expiration.get(), 300);
-    let short = TieredCache::new(Limits::default(), 5);
+    assert_eq!(w.kv.last_expiration.get(), 30 * 24 * 3600, "a month by default");
+    let kept = TieredCache::new(Limits::default(), 300).with_kv_retention(10);
+    block_on(kept.after_write(&CacheKey::option("foo"), Versioned::absent(1), Policy::DEFAULT, &w.kv, &w.clock));
+    assert_eq!(w.kv.last_expiration.get(), 300, "never shorter than a copy counts as fresh");
+    let short = TieredCache::new(Limits::default(), 5).with_kv_retention(5);
     block_on(short.after_write(&CacheKey::option("foo"), Versioned::absent(1), Policy::DEFAULT, &w.kv, &w.clock));
     assert_eq!(w.kv.last_expiration.get(), 60);
 }

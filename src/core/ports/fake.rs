@@ -60,6 +60,8 @@ pub struct FakeKv {
     /// Keys whose puts fail (as a 429 would), whatever the write mode.
     pub refused: RefCell<HashSet<String>>,
     pub last_expiration: Cell<u64>,
+    /// Every key put, in order.
+    pub put_log: RefCell<Vec<String>>,
 }
 
 impl FakeKv {
@@ -92,6 +94,7 @@ impl NetworkCache for FakeKv {
             return Err(TierError::Status(429, "too many writes to one key".into()));
         }
         self.last_expiration.set(super::kv_expiration(expiration_ttl_secs));
+        self.put_log.borrow_mut().push(key.to_string());
         self.data.borrow_mut().insert(key.to_string(), value);
         Ok(())
     }

@@ -61,6 +61,12 @@ impl Budget {
         self.fits_kv(1) && self.spend_kv(1)
     }
 
+    /// Returns `n` KV operations taken but not made (kept for a write that
+    /// turned out smaller), so the report counts what was made.
+    pub fn give_back_kv(&mut self, n: u32) {
+        self.kv_ops = self.kv_ops.saturating_sub(n);
+    }
+
     /// Takes one origin call if it fits.
     pub fn take_origin_call(&mut self) -> bool {
         if self.origin_calls >= self.limits.max_origin_calls {

@@ -21,11 +21,14 @@
 //! - unknown and `nostore` option names are skipped; rows nobody can read
 //!   are passed over and counted.
 //!
-//! Isolate memory is updated too.
+//! Isolate memory is updated too, and so is the last-known-good snapshot
+//! (`snapshot`): every change a run pages through is merged into it, and a
+//! run starts at the lower of the cursor and the snapshot's own version.
 
 mod budget;
 mod cursor;
 mod report;
+mod snapshot;
 
 pub use budget::{SyncLimits, MAX_KV_OPS, MAX_ORIGIN_CALLS, MIN_KV_OPS};
 pub use report::SyncReport;
@@ -73,8 +76,17 @@ where
     O: DurableStore,
     C: Clock,
 {
-    let mut run = Run { options, kinds, cache, io, budget: Budget::new(limits), report: SyncReport::default() };
-    let start = run.read_cursor().await?;
+    let mut run =
+        Run { options, kinds, cache, io, budget: Budget::new(limits), report: SyncReport::default(), snapshot: None };
+    let cursor = run.read_cursor().await?;
+    run.snapshot = match snapshot::load(io.kv, &mut run.budget).await {
+        Ok(working) => Some(working),
+        Err(problem) => {
+            run.problem(problem);
+            None
+        }
+    };
+    let start = run.snapshot.as_ref().map_or(cursor, |w| cursor.min(w.snapshot.version));
     let mut done = start;
     let mut more = true;
     // Room for a page: its bulk read and at least one write.
@@ -103,7 +115,14 @@ where
             }
         }
     }
-    let (cursor, more) = run.save_cursor(start, done, more).await;
+    if let Some(working) = run.snapshot.take() {
+        if let Some(problem) = snapshot::save(io.kv, &mut run.budget, working, done, io.clock.now_ms()).await {
+            run.problem(problem);
+        }
+    }
+    // A run that started below the cursor (catching the snapshot up) never
+    // moves the cursor back.
+    let (cursor, more) = run.save_cursor(cursor, done.max(cursor), more).await;
     let mut report = run.report;
     report.synced = report.total();
     report.kv_ops = run.budget.kv_ops();
@@ -136,6 +155,8 @@ struct Run<'r, 'io, K, O, C> {
     io: &'r Io<'io, K, O, C>,
     budget: Budget,
     report: SyncReport,
+    /// The snapshot being brought up to date (`None`: not this run).
+    snapshot: Option<snapshot::Working>,
 }
 
 impl<K: NetworkCache, O: DurableStore, C: Clock> Run<'_, '_, K, O, C> {
@@ -209,6 +230,10 @@ impl<K: NetworkCache, O: DurableStore, C: Clock> Run<'_, '_, K, O, C> {
                 },
             };
             index += 1;
+            if let Some(working) = self.snapshot.as_mut() {
+                let entry = change.entry.clone().given_at(self.io.clock.now_ms());
+                working.changed |= working.snapshot.merge(&target.key, entry);
+            }
             // KV already holds this version or a newer one: nothing to write.
             if in_kv.is_some_and(|held| !version::is_older(held, version)) {
                 self.report.skipped += 1;
@@ -219,7 +244,8 @@ impl<K: NetworkCache, O: DurableStore, C: Clock> Run<'_, '_, K, O, C> {
                 return Some(through);
             }
             let io = self.io;
-            if self.cache.after_write(&target.key, change.entry.clone(), target.policy, io.kv, io.clock).await {
+            let entry = change.entry.clone().given_at(io.clock.now_ms());
+            if self.cache.after_write(&target.key, entry, target.policy, io.kv, io.clock).await {
                 self.count(target.counted);
                 through = if blocked { through } else { version };
             } else {

@@ -31,7 +31,7 @@ mod failure;
 mod read;
 mod write;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 pub use failure::{origin_write_error, read_failure_error, refusal_error};
@@ -42,7 +42,9 @@ use super::key::CacheKey;
 use super::kv_writes::KvWrites;
 use super::lifecycle::{Millis, Policy};
 use super::memory::{Limits, Lookup, MemoryCache, SWEEP_BUDGET};
+use super::settings::defaults::KV_RETENTION_SECS;
 use super::slot::{Slot, Versioned};
+use super::snapshot::HeldSnapshot;
 use super::stats::{Counter, Stats, StatsSnapshot};
 use super::throttle::{Throttle, ThrottleConfig};
 use super::version;
@@ -85,15 +87,24 @@ pub struct TieredCache {
     inflight: InFlight,
     throttle: Throttle,
     timeouts: Timeouts,
+    /// How long a KV copy is fresh after the origin gave it.
     kv_expiration_secs: u64,
+    /// How long KV keeps a copy at all (its physical expiry).
+    kv_retention_secs: u64,
     /// This isolate's last KV write of each key, with its version.
     kv_writes: KvWrites<u64>,
+    /// The last-known-good snapshot, held only during an outage.
+    snapshot: HeldSnapshot,
+    /// Since when every origin call of this isolate failed.
+    down_since: Cell<Option<Millis>>,
+    /// The oldest stale answer since the origin last answered.
+    oldest_stale: Cell<Option<Millis>>,
 }
 
 impl TieredCache {
     /// An empty cache with default timeouts and throttling.
-    /// `kv_expiration_secs` is how long KV keeps what this isolate writes
-    /// (the KV port raises it to KV's 60 s minimum).
+    /// `kv_expiration_secs` is how long a KV copy counts as fresh after the
+    /// origin gave it; KV keeps it 30 days (`with_kv_retention`).
     pub fn new(limits: Limits, kv_expiration_secs: u64) -> Self {
         TieredCache {
             memory: RefCell::new(MemoryCache::new(limits)),
@@ -102,7 +113,45 @@ impl TieredCache {
             throttle: Throttle::default(),
             timeouts: Timeouts::default(),
             kv_expiration_secs,
+            kv_retention_secs: KV_RETENTION_SECS.max(kv_expiration_secs),
             kv_writes: KvWrites::default(),
+            snapshot: HeldSnapshot::default(),
+            down_since: Cell::new(None),
+            oldest_stale: Cell::new(None),
+        }
+    }
+
+    /// The same cache with KV keeping its copies `secs` (never less than
+    /// they count as fresh; the KV port raises it to KV's 60 s minimum).
+    #[must_use]
+    pub fn with_kv_retention(mut self, secs: u64) -> Self {
+        self.kv_retention_secs = secs.max(self.kv_expiration_secs);
+        self
+    }
+
+    /// How long a KV copy is fresh after the origin gave it, ms.
+    fn kv_fresh_ms(&self) -> Millis {
+        self.kv_expiration_secs.saturating_mul(1000)
+    }
+
+    /// The origin answered: the outage (if any) is over.
+    fn origin_answered(&self) {
+        self.down_since.set(None);
+        self.oldest_stale.set(None);
+        self.snapshot.drop_held();
+    }
+
+    /// An origin call failed at `now`: the outage starts, or goes on.
+    fn origin_failed(&self, now: Millis) {
+        if self.down_since.get().is_none() {
+            self.down_since.set(Some(now));
+        }
+    }
+
+    /// Records the age of a stale answer, for the oldest one served.
+    fn served_stale(&self, entry: &Versioned, now: Millis) {
+        if let Some(age) = entry.age(now) {
+            self.oldest_stale.set(Some(self.oldest_stale.get().map_or(age, |oldest| oldest.max(age))));
         }
     }
 
@@ -150,6 +199,9 @@ impl TieredCache {
         let mut snapshot = self.stats.snapshot(memory.len(), memory.bytes(), limits.max_entries, limits.max_bytes);
         snapshot.in_flight = self.inflight.len() as u64;
         snapshot.breaker_open = self.throttle.breaker_open(now);
+        snapshot.origin_down_since = self.down_since.get();
+        snapshot.oldest_stale_age_ms = self.oldest_stale.get();
+        snapshot.snapshot_held = self.snapshot.is_held();
         snapshot
     }
 

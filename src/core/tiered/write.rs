@@ -28,7 +28,9 @@ impl TieredCache {
         clock: &C,
     ) -> bool {
         self.throttle.origin_up();
+        self.origin_answered();
         let now = clock.now_ms();
+        let written = if written.since == 0 { written.given_at(now) } else { written };
         let entry = self.remember(key, written, policy, now);
         self.put_kv(key, &entry, kv, now).await
     }
@@ -93,7 +95,7 @@ impl TieredCache {
     /// KV may have refused it for the rate).
     async fn put_kv<K: NetworkCache>(&self, key: &CacheKey, entry: &Versioned, kv: &K, now: Millis) -> bool {
         self.kv_writes.wrote(key.as_str(), entry.version, now);
-        match kv.put(key.as_str(), envelope::encode(entry), self.kv_expiration_secs).await {
+        match kv.put(key.as_str(), envelope::encode(entry), self.kv_retention_secs).await {
             Ok(()) => true,
             Err(_) => {
                 self.stats.bump(Counter::KvWriteError);

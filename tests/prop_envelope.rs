@@ -8,7 +8,7 @@
 
 mod prop_support;
 
-use edge_options::core::envelope::{decode, encode, CURRENT};
+use edge_options::core::envelope::{decode, decode_tree, encode, CURRENT};
 use edge_options::core::slot::{Slot, Versioned};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -170,6 +170,18 @@ proptest! {
     fn envelope_like_objects_decode_as_documented(wire in wire_like()) {
         let got = decode(&wire.to_string());
         prop_assert_eq!(got.ok(), reference_decode(&wire), "{}", wire);
+    }
+
+    #[test]
+    fn a_snapshot_entry_parsed_as_a_tree_decodes_as_its_text_does(wire in wire_like()) {
+        // Snapshot parts decode their entries from JSON trees (`decode_tree`),
+        // per-key copies from text (`decode`): the same rules either way.
+        prop_assert_eq!(decode_tree(wire.clone()).ok(), decode(&wire.to_string()).ok(), "{}", wire);
+    }
+
+    #[test]
+    fn any_json_tree_never_panics(value in arb_json(4)) {
+        let _ = decode_tree(value);
     }
 
     #[test]

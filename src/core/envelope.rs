@@ -25,10 +25,8 @@ pub const CURRENT: u32 = 1;
 #[error("unreadable KV entry: {0}")]
 pub struct DecodeError(pub String);
 
-/// An envelope as parsed, before its checks (a snapshot part parses its
-/// entries straight into these, with no intermediate JSON tree).
 #[derive(Serialize, Deserialize)]
-pub(crate) struct Wire {
+struct Wire {
     v: u32,
     #[serde(default)]
     version: u64,
@@ -63,8 +61,31 @@ pub fn decode(text: &str) -> Result<Versioned, DecodeError> {
     from_wire(wire)
 }
 
+/// Decodes an envelope already parsed into a JSON tree (an entry of a
+/// snapshot part) with the same rules as [`decode`]: read by hand from the
+/// tree, so the Worker carries no second deserializer for the format.
+pub fn decode_tree(tree: Value) -> Result<Versioned, DecodeError> {
+    let Value::Object(mut map) = tree else {
+        return Err(DecodeError("an envelope is an object".into()));
+    };
+    let number = |field: &str, map: &serde_json::Map<String, Value>| match map.get(field) {
+        None => Ok(0),
+        Some(n) => n.as_u64().ok_or_else(|| DecodeError(format!("`{field}` is not a whole number"))),
+    };
+    let v = map.get("v").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+    let v = v.ok_or_else(|| DecodeError("no format version `v`".into()))?;
+    let absent = match map.get("absent") {
+        None => false,
+        Some(Value::Bool(absent)) => *absent,
+        Some(_) => return Err(DecodeError("`absent` is not a boolean".into())),
+    };
+    let (version, since) = (number("version", &map)?, number("since", &map)?);
+    let value = map.remove("value").filter(|value| !value.is_null());
+    from_wire(Wire { v, version, value, absent, since })
+}
+
 /// Checks a parsed envelope (see [`decode`]).
-pub(crate) fn from_wire(wire: Wire) -> Result<Versioned, DecodeError> {
+fn from_wire(wire: Wire) -> Result<Versioned, DecodeError> {
     if wire.v != CURRENT {
         return Err(DecodeError(format!("unknown envelope version {}", wire.v)));
     }

@@ -13,12 +13,10 @@
 //! Everything read is checked: a head or part that does not decode is an
 //! error, never a panic, and the reader treats the snapshot as missing.
 
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
 use super::Snapshot;
 use crate::core::envelope::{self, DecodeError};
 use crate::core::lifecycle::Millis;
+use serde_json::{json, Value};
 
 /// The format version written by this build.
 const CURRENT: u32 = 1;
@@ -27,9 +25,8 @@ const CURRENT: u32 = 1;
 pub const PART_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 /// The head of a snapshot in KV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
-    v: u32,
     /// Every change up to this origin version is in the parts.
     pub version: u64,
     /// When the sync job wrote it (ms since the epoch).
@@ -55,12 +52,6 @@ pub struct Encoded {
     pub parts: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct PartIn {
-    v: u32,
-    entries: BTreeMap<String, envelope::Wire>,
-}
-
 /// Splits `snapshot` into parts of at most about [`PART_MAX_BYTES`].
 pub fn encode(snapshot: &Snapshot) -> Encoded {
     // Each entry as `"<key>":<envelope>`, in the per-key KV format.
@@ -83,7 +74,6 @@ pub fn encode(snapshot: &Snapshot) -> Encoded {
     let texts: Vec<String> =
         split.into_iter().map(|entries| format!("{{\"v\":{CURRENT},\"entries\":{{{}}}}}", entries.join(","))).collect();
     let head = Head {
-        v: CURRENT,
         version: snapshot.version,
         since: snapshot.since,
         complete: snapshot.complete,
@@ -91,7 +81,16 @@ pub fn encode(snapshot: &Snapshot) -> Encoded {
         entries: encoded.len() as u64,
         bytes: texts.iter().map(|t| t.len() as u64).sum(),
     };
-    let head_text = serde_json::to_string(&head).unwrap_or_default();
+    let head_text = json!({
+        "v": CURRENT,
+        "version": head.version,
+        "since": head.since,
+        "complete": head.complete,
+        "parts": head.parts,
+        "entries": head.entries,
+        "bytes": head.bytes,
+    })
+    .to_string();
     Encoded { head, head_text, parts: texts }
 }
 
@@ -101,12 +100,23 @@ pub fn part_of(key: &str, parts: u32) -> usize {
     usize::try_from(hash % u64::from(parts.max(1))).unwrap_or(0)
 }
 
-/// Reads a head from KV's text.
+/// Reads a head from KV's text. Heads and parts are read from JSON trees
+/// by hand (`envelope::decode_tree`): the Worker already parses JSON
+/// trees, and a derived deserializer per shape would only add to its size.
 pub fn decode_head(text: &str) -> Result<Head, DecodeError> {
-    let head: Head = serde_json::from_str(text).map_err(|e| DecodeError(e.to_string()))?;
-    if head.v != CURRENT {
-        return Err(DecodeError(format!("unknown snapshot version {}", head.v)));
-    }
+    let tree = parse_versioned(text)?;
+    let number = |field: &str| {
+        tree.get(field).and_then(Value::as_u64).ok_or_else(|| DecodeError(format!("the head has no `{field}`")))
+    };
+    let complete = tree.get("complete").and_then(Value::as_bool);
+    let head = Head {
+        version: number("version")?,
+        since: number("since")?,
+        complete: complete.ok_or_else(|| DecodeError("the head has no `complete`".into()))?,
+        parts: u32::try_from(number("parts")?).map_err(|_| DecodeError("too many parts".into()))?,
+        entries: number("entries")?,
+        bytes: number("bytes")?,
+    };
     if head.parts == 0 {
         return Err(DecodeError("a snapshot of no parts".into()));
     }
@@ -117,12 +127,24 @@ pub fn decode_head(text: &str) -> Result<Head, DecodeError> {
 /// KV copy. One unreadable entry makes the whole part an error (a part is
 /// written whole, so it is garbage, not news).
 pub fn decode_part(text: &str, into: &mut Snapshot) -> Result<(), DecodeError> {
-    let part: PartIn = serde_json::from_str(text).map_err(|e| DecodeError(e.to_string()))?;
-    if part.v != CURRENT {
-        return Err(DecodeError(format!("unknown snapshot part version {}", part.v)));
-    }
-    for (key, wire) in part.entries {
-        into.entries.insert(key, envelope::from_wire(wire)?);
+    let Value::Object(mut part) = parse_versioned(text)? else {
+        return Err(DecodeError("a snapshot part is an object".into()));
+    };
+    let Some(Value::Object(entries)) = part.remove("entries") else {
+        return Err(DecodeError("a snapshot part has no `entries`".into()));
+    };
+    for (key, tree) in entries {
+        into.entries.insert(key, envelope::decode_tree(tree)?);
     }
     Ok(())
+}
+
+/// Parses `text` as a JSON object of this build's format version (`v`).
+fn parse_versioned(text: &str) -> Result<Value, DecodeError> {
+    let tree: Value = serde_json::from_str(text).map_err(|e| DecodeError(e.to_string()))?;
+    match tree.get("v").and_then(Value::as_u64) {
+        Some(v) if v == u64::from(CURRENT) => Ok(tree),
+        Some(v) => Err(DecodeError(format!("unknown snapshot format version {v}"))),
+        None => Err(DecodeError("no format version `v`".into())),
+    }
 }

@@ -130,17 +130,31 @@ impl OptionWrite {
 }
 
 impl MapRead {
-    /// `{values, source, version}`.
+    /// `{values, source, version}`, plus `degraded: true` when the map is
+    /// known not to be current.
     pub fn to_json(&self) -> Value {
-        json!({ "values": self.values, "source": self.source.as_str(), "version": self.version })
+        let body = json!({ "values": self.values, "source": self.source.as_str(), "version": self.version });
+        with_degraded(body, self.degraded)
     }
 }
 
 impl MapKeyRead {
-    /// `{key, value, source, version}`, `value: null` when the key is unset.
+    /// `{key, value, source, version}`, `value: null` when the key is unset,
+    /// plus `degraded: true` when the map is known not to be current.
     pub fn to_json(&self) -> Value {
-        json!({ "key": self.key, "value": self.value, "source": self.source.as_str(), "version": self.version })
+        let body =
+            json!({ "key": self.key, "value": self.value, "source": self.source.as_str(), "version": self.version });
+        with_degraded(body, self.degraded)
     }
+}
+
+/// `body` with `degraded: true` added when `degraded` (a read that could
+/// not reach the version it should: `propagation`); unchanged otherwise.
+fn with_degraded(mut body: Value, degraded: bool) -> Value {
+    if let (true, Value::Object(map)) = (degraded, &mut body) {
+        map.insert("degraded".into(), Value::Bool(true));
+    }
+    body
 }
 
 /// A write of one map key: `{key, value, version, cache_updated}`, the value
@@ -157,9 +171,10 @@ pub fn map_key_write(key: &str, value: Option<&Value>, written: &MapWrite) -> Va
 }
 
 impl OwnershipRead {
-    /// `{ownership: record | null, source}`.
+    /// `{ownership: record | null, source}`, plus `degraded: true` when the
+    /// record is known not to be current.
     pub fn to_json(&self) -> Value {
-        json!({ "ownership": self.record, "source": self.source.as_str() })
+        with_degraded(json!({ "ownership": self.record, "source": self.source.as_str() }), self.degraded)
     }
 }
 
@@ -175,9 +190,9 @@ impl OwnershipWrite {
     }
 }
 
-/// A delete of an ownership record: `{cache_updated}`.
-pub fn ownership_delete(cache_updated: bool) -> Value {
-    json!({ "cache_updated": cache_updated })
+/// A delete of an ownership record: `{version, cache_updated}`.
+pub fn ownership_delete(version: u64, cache_updated: bool) -> Value {
+    json!({ "version": version, "cache_updated": cache_updated })
 }
 
 /// A record of last processed events: `{recorded}`, how many hashes.
@@ -269,11 +284,13 @@ mod tests {
 
     #[test]
     fn reads_carry_their_source_and_an_unset_map_key_is_null() {
-        let read = MapKeyRead { key: "k".into(), value: None, source: Source::Kv, version: 2 };
+        let read = MapKeyRead { key: "k".into(), value: None, source: Source::Kv, version: 2, degraded: false };
         assert_eq!(read.to_json(), json!({"key": "k", "value": null, "source": "kv", "version": 2}));
-        let none = OwnershipRead { record: None, source: Source::Local, refresh: false };
+        let none = OwnershipRead { record: None, source: Source::Local, refresh: false, degraded: false };
         assert_eq!(none.to_json(), json!({"ownership": null, "source": "local"}));
         assert_eq!(event_ids(&[None, Some("e".into())]), json!({"event_ids": [null, "e"]}));
         assert_eq!(recorded(2), json!({"recorded": 2}));
+        let behind = MapKeyRead { degraded: true, ..read };
+        assert_eq!(behind.to_json()["degraded"], json!(true), "a read known not to be current says so");
     }
 }

@@ -32,6 +32,9 @@ pub struct MapRead {
     pub version: u64,
     /// A stale map was answered without waiting: refresh it in the background.
     pub refresh: bool,
+    /// The map answered is known not to be current (the origin could not
+    /// be asked for a newer one: `propagation`).
+    pub degraded: bool,
 }
 
 /// One key of an option map, as read (`value: None` when the key is unset).
@@ -45,6 +48,8 @@ pub struct MapKeyRead {
     pub source: Source,
     /// The origin version of the map.
     pub version: u64,
+    /// The map answered is known not to be current (`MapRead::degraded`).
+    pub degraded: bool,
 }
 
 /// The outcome of a write the origin accepted.
@@ -85,14 +90,36 @@ impl OptionMaps {
         O: DurableStore,
         C: Clock,
     {
+        self.get_at_least(cache, io, scope, None).await
+    }
+
+    /// The whole map of `scope`, at `min_version` or later while the origin
+    /// can answer (`propagation`).
+    ///
+    /// # Errors
+    /// As [`OptionMaps::get`].
+    pub async fn get_at_least<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        scope: &Scope,
+        min_version: Option<u64>,
+    ) -> Result<MapRead, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
         let key = CacheKey::map(scope);
-        let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_map(scope)).await;
+        let read =
+            cache.read_at_least(&key, self.policy, min_version, io.kv, io.clock, || io.origin.get_map(scope)).await;
         let read = read.map_err(read_failure_error)?;
         Ok(MapRead {
             values: as_map(read.entry.value()),
             source: read.source,
             version: read.entry.version,
             refresh: read.refresh,
+            degraded: read.degraded,
         })
     }
 

@@ -68,7 +68,8 @@ impl Service {
         problems.extend(config_problems.into_iter().map(|p| p.to_string()));
         let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs)
             .with_timeouts(settings.timeouts)
-            .with_throttle(settings.throttle);
+            .with_throttle(settings.throttle)
+            .with_beacon_check_ms(settings.beacon_check_ms);
         Service {
             options: Options::new(registry, config),
             cache,

@@ -54,6 +54,10 @@ pub struct Settings {
     pub sync: SyncLimits,
     /// Write one structured log line per request.
     pub debug: bool,
+    /// How often an isolate checks the version beacon (`BEACON_CHECK_MS`, default 500).
+    pub beacon_check_ms: u64,
+    /// How often the beacon pages the origin's change feed (`BEACON_POLL_MS`, default 1000).
+    pub beacon_poll_ms: u64,
     /// Bad values that were replaced by their defaults.
     pub problems: Vec<String>,
 }
@@ -66,6 +70,8 @@ pub mod defaults {
     pub const ORIGIN_TIMEOUT_MS: u64 = 5_000;
     pub const MAX_BODY_BYTES: usize = crate::core::limits::MAX_BODY_BYTES;
     pub const LAST_EVENT_EXPIRATION_SECS: u64 = 90 * 24 * 3600;
+    pub const BEACON_CHECK_MS: u64 = crate::core::propagation::DEFAULT_CHECK_MS;
+    pub const BEACON_POLL_MS: u64 = 1_000;
 }
 
 impl Settings {
@@ -107,6 +113,8 @@ impl Settings {
                 },
             }
         };
+        let beacon_check_ms = number("BEACON_CHECK_MS", defaults::BEACON_CHECK_MS, 50);
+        let beacon_poll_ms = number("BEACON_POLL_MS", defaults::BEACON_POLL_MS, 100);
         let kv_expiration_secs = number("KV_EXPIRATION_SECS", defaults::KV_EXPIRATION_SECS, KV_MIN_EXPIRATION_SECS);
         let origin_timeout_ms = number("ORIGIN_TIMEOUT_MS", defaults::ORIGIN_TIMEOUT_MS, 1);
         let timeout_defaults = Timeouts::default();
@@ -209,6 +217,8 @@ impl Settings {
             last_event_expiration_secs,
             sync,
             debug,
+            beacon_check_ms,
+            beacon_poll_ms,
             problems,
         }
     }

@@ -268,5 +268,7 @@ impl<V: Weigh> MemoryCache<V> {
 /// stays so (~400 bytes per small entry at 10,000 entries in wasm32).
 const ENTRY_OVERHEAD: usize = 173;
 
+mod stale_all;
+
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,7 @@
 //! memory (`TieredCache::remember`, which never moves it to an older
 //! version: `version`).
 
+mod beacon;
 mod failure;
 mod read;
 mod write;
@@ -42,6 +43,7 @@ use super::key::CacheKey;
 use super::kv_writes::KvWrites;
 use super::lifecycle::{Millis, Policy};
 use super::memory::{Limits, Lookup, MemoryCache, SWEEP_BUDGET};
+use super::propagation::View;
 use super::slot::{Slot, Versioned};
 use super::stats::{Counter, Stats, StatsSnapshot};
 use super::throttle::{Throttle, ThrottleConfig};
@@ -88,6 +90,8 @@ pub struct TieredCache {
     kv_expiration_secs: u64,
     /// This isolate's last KV write of each key, with its version.
     kv_writes: KvWrites<u64>,
+    /// This isolate's view of the version beacon (`propagation`).
+    view: RefCell<View>,
 }
 
 impl TieredCache {
@@ -103,7 +107,16 @@ impl TieredCache {
             timeouts: Timeouts::default(),
             kv_expiration_secs,
             kv_writes: KvWrites::default(),
+            view: RefCell::new(View::default()),
         }
+    }
+
+    /// The same cache checking the version beacon at most once per
+    /// `check_ms` (`BEACON_CHECK_MS`).
+    #[must_use]
+    pub fn with_beacon_check_ms(mut self, check_ms: Millis) -> Self {
+        self.view = RefCell::new(View::new(check_ms));
+        self
     }
 
     /// The same cache with other timeouts.
@@ -123,6 +136,8 @@ impl TieredCache {
     /// When the isolate-memory entry of `key` stops being fresh, if it is
     /// fresh at `now` (a peek: no counters, no recency). Lets the npm
     /// package serve a fresh answer from JS without crossing into wasm.
+    /// (An entry a beacon check found below its minimum was made stale
+    /// then, so it is not handed out here either.)
     pub fn fresh_until(&self, key: &CacheKey, now: Millis) -> Option<Millis> {
         self.memory.borrow().fresh_until(key, now)
     }

@@ -17,7 +17,8 @@ use crate::core::slot::Versioned;
 use crate::core::stats::Counter;
 
 impl TieredCache {
-    /// Records what the origin accepted: memory at once, then KV. Returns
+    /// Records what the origin accepted: memory at once, then KV, and the
+    /// write is queued for the version beacon. Returns
     /// whether KV took it (`cache_updated`).
     pub async fn after_write<K: NetworkCache, C: Clock>(
         &self,
@@ -29,6 +30,9 @@ impl TieredCache {
     ) -> bool {
         self.throttle.origin_up();
         let now = clock.now_ms();
+        // Older copies are no longer current here, and the beacon is told
+        // after the response (`take_announcements`).
+        self.note_written(key, written.version, now);
         let entry = self.remember(key, written, policy, now);
         self.put_kv(key, &entry, kv, now).await
     }

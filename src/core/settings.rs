@@ -54,7 +54,8 @@ pub struct Settings {
     pub sync: SyncLimits,
     /// Write one structured log line per request.
     pub debug: bool,
-    /// How often an isolate checks the version beacon (`BEACON_CHECK_MS`, default 500).
+    /// How often an isolate checks the version beacon (`BEACON_CHECK_MS`,
+    /// default 500; 0 turns the beacon off: the time-based lifecycle only).
     pub beacon_check_ms: u64,
     /// How often the beacon pages the origin's change feed (`BEACON_POLL_MS`, default 1000).
     pub beacon_poll_ms: u64,
@@ -113,7 +114,7 @@ impl Settings {
                 },
             }
         };
-        let beacon_check_ms = number("BEACON_CHECK_MS", defaults::BEACON_CHECK_MS, 50);
+        let beacon_check_ms = number("BEACON_CHECK_MS", defaults::BEACON_CHECK_MS, 0);
         let beacon_poll_ms = number("BEACON_POLL_MS", defaults::BEACON_POLL_MS, 100);
         let kv_expiration_secs = number("KV_EXPIRATION_SECS", defaults::KV_EXPIRATION_SECS, KV_MIN_EXPIRATION_SECS);
         let origin_timeout_ms = number("ORIGIN_TIMEOUT_MS", defaults::ORIGIN_TIMEOUT_MS, 1);

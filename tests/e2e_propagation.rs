@@ -106,7 +106,8 @@ impl Four {
     fn prime(&self, name: &str) {
         for i in 0..self.isolates.len() {
             self.read(i, name);
-            assert_eq!(self.isolates[i].get(&format!("/v1/options/{name}")).cache.as_deref(), Some("local"));
+            let again = self.isolates[i].get(&format!("/v1/options/{name}"));
+            assert_eq!(again.body["lookup"], json!("local"), "isolate {} holds {name}: {:?}", i + 1, again.body);
         }
     }
 }

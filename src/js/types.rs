@@ -114,10 +114,10 @@ export type Scope =
   | { user: Id; organization: Id; project?: never };
 
 /** The answer to `getMap`: every key set in the scope. */
-export interface MapRead { values: Record<string, unknown>; source: Source; version: number }
+export interface MapRead { values: Record<string, unknown>; source: Source; version: number; degraded?: true }
 
 /** The answer to `getMapKey` (`value: null` when the key is unset). */
-export interface MapKeyRead { key: string; value: unknown; source: Source; version: number }
+export interface MapKeyRead { key: string; value: unknown; source: Source; version: number; degraded?: true }
 
 /** The answer to `setMapKey`. */
 export interface MapKeySet { key: string; value: unknown; version: number; cacheUpdated: boolean }
@@ -153,7 +153,7 @@ export interface OwnershipRecord {
 export interface OwnershipInput { raw: string; fallthrough?: boolean; autoAssignment?: boolean; isActive?: boolean }
 
 /** The answer to `getOwnership` (`ownership: null`: the project has none). */
-export interface OwnershipRead { ownership: OwnershipRecord | null; source: Source }
+export interface OwnershipRead { ownership: OwnershipRecord | null; source: Source; degraded?: true }
 
 /** The answer to `putOwnership`. */
 export interface OwnershipWrite extends OwnershipRecord { cacheUpdated: boolean }
@@ -198,6 +198,13 @@ export interface SyncReport {
   /** What went wrong without failing the run. */
   problems: string[];
 }
+
+/**
+ * Options of a read. `minVersion`: read your writes - answer at least this
+ * origin version (the `version` a write answered) while the origin can be
+ * reached, else the best copy held with `degraded: true`.
+ */
+export interface ReadOptions { minVersion?: number }
 
 /** Synchronous option reads at one moment (see `Store.reader`). */
 export interface OptionReader {
@@ -257,6 +264,9 @@ extern "C" {
     /// `Scope`.
     #[wasm_bindgen(typescript_type = "Scope")]
     pub type ScopeArg;
+    /// Optional `ReadOptions` (`minVersion`).
+    #[wasm_bindgen(typescript_type = "ReadOptions | undefined")]
+    pub type MaybeReadOptions;
     /// `OwnershipInput`.
     #[wasm_bindgen(typescript_type = "OwnershipInput")]
     pub type OwnershipInputArg;
@@ -290,8 +300,8 @@ extern "C" {
     /// `Promise<OwnershipWrite>`.
     #[wasm_bindgen(typescript_type = "Promise<OwnershipWrite>")]
     pub type OwnershipWritePromise;
-    /// `Promise<{ cacheUpdated: boolean }>`.
-    #[wasm_bindgen(typescript_type = "Promise<{ cacheUpdated: boolean }>")]
+    /// `Promise<{ version: number; cacheUpdated: boolean }>`.
+    #[wasm_bindgen(typescript_type = "Promise<{ version: number; cacheUpdated: boolean }>")]
     pub type OwnershipDeletePromise;
     /// `Promise<OwnersAnswer>`.
     #[wasm_bindgen(typescript_type = "Promise<OwnersAnswer>")]

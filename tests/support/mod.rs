@@ -246,9 +246,21 @@ impl Worker {
     /// Starts `wrangler dev` against `origin_url` with KV state under
     /// `state`, the tokens of `.dev.vars.example`, plus extra
     /// `--var NAME:VALUE` pairs. Waits until `/healthz` answers 200.
+    ///
+    /// The version beacon is off (`BEACON_CHECK_MS=0`) unless `vars` turn
+    /// it on: these suites prove the time-based lifecycle, the sync job and
+    /// origin faults, and count the origin's requests, which the beacon's
+    /// own poll of the change feed would add to (tests/e2e_propagation.rs
+    /// runs the beacon).
     pub fn start(origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
         ensure_dev_vars();
-        let mut all = vec![("READ_TOKEN", READ), ("ADMIN_TOKEN", ADMIN), ("ORIGIN_TOKEN", ORIGIN_TOKEN)];
+        let mut all = vec![
+            ("READ_TOKEN", READ),
+            ("ADMIN_TOKEN", ADMIN),
+            ("ORIGIN_TOKEN", ORIGIN_TOKEN),
+            ("BEACON_CHECK_MS", "0"),
+        ];
+        all.retain(|(name, _)| !vars.iter().any(|(n, _)| n == name));
         all.extend_from_slice(vars);
         let worker = Worker::launch(&root().join("wrangler.toml"), origin_url, state, &all);
         let health = worker.call("GET", "/healthz", None, None);

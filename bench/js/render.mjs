@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ownersSection } from "./owners.mjs";
+import { propagationSection } from "./propagation.mjs";
 import { originDbSection } from "./origin_db.mjs";
 
 const dir = process.argv[2] ?? "bench/target/results";
@@ -212,6 +213,13 @@ p();
 const originDb = existsSync(join(dir, "origin-db.json")) ? load("origin-db") : null;
 for (const line of originDbSection(originDb)) p(line);
 p();
+
+// ---------------------------------------------------------------- propagation
+// `bench/run --propagation` leaves propagation.json; a full run renders it when present.
+if (existsSync(join(dir, "propagation.json"))) {
+  for (const line of propagationSection(load("propagation"))) p(line);
+  p();
+}
 
 p("## Findings");
 p();

@@ -20,6 +20,12 @@
 //!   a KV failure does not fail the write, it is reported
 //!   (`cache_updated: false`) and left to the sync job. KV writes keep to
 //!   one per second per key and never move KV back (`kv_writes`).
+//! - `beacon`: the version beacon's side (`propagation`): the background
+//!   check that gives changed keys a minimum version, the writes to tell
+//!   it, and the floors every read keeps to — a copy below its key's
+//!   minimum is not fresh (memory) or not trusted (KV) while the origin can
+//!   be asked, no answer is below one this isolate already gave, and a read
+//!   with `min_version` answers at least it while the origin can be asked.
 //! - `failure`: the caller-facing error of a read or write that failed.
 //!
 //! This file holds the state they share: isolate memory, counters, the

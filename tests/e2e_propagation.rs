@@ -95,6 +95,18 @@ impl Four {
         started.elapsed()
     }
 
+    /// Waits until isolates other than `quiet` answer `version` (the beacon
+    /// has the change), never reading `quiet`.
+    fn time_to_all_but(&self, quiet: usize, name: &str, version: u64) {
+        let started = Instant::now();
+        for i in (0..self.isolates.len()).filter(|&i| i != quiet) {
+            while self.read(i, name).1 < version {
+                assert!(started.elapsed() < TARGET * 2, "isolate {} never answered {version}", i + 1);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
     /// The beacon object's `changes` requests so far.
     fn beacon_checks(&self) -> u64 {
         let reply = self.isolates[0].call("GET", "/v1/admin/beacon", Some(ADMIN), None);
@@ -189,7 +201,29 @@ fn stats_show_each_isolates_beacon_version_last_check_and_lag(s: &Four) {
         assert!(beacon["known_version"].as_u64() > Some(0), "isolate {}: {beacon}", i + 1);
         assert!(beacon["last_check_age_ms"].as_u64() < Some(60_000), "isolate {}: {beacon}", i + 1);
         assert!(beacon.get("behind").is_some_and(Value::is_u64), "{beacon}");
+        eprintln!("isolate {}: the last beacon check took {} ms", i + 1, beacon["last_check_ms"]);
     }
+}
+
+/// The quiet-isolate decision (docs/design.md "Propagation"): a request
+/// never awaits the beacon, so an isolate that checked nothing since a
+/// change answers its first read from its fresh memory entry; the check that
+/// read starts lands for the next one.
+fn a_quiet_isolate_answers_its_first_read_from_memory_and_the_next_after_its_check(s: &Four) {
+    s.prime("mail.subject-prefix");
+    let (old, _) = s.read(3, "mail.subject-prefix");
+    std::thread::sleep(Duration::from_millis(600)); // isolate 4 goes quiet
+    let wrote = s.isolates[0].put("/v1/options/mail.subject-prefix", r#"{"value": "[quiet] "}"#);
+    let version = wrote.body["version"].as_u64().expect("version");
+    s.time_to_all_but(3, "mail.subject-prefix", version);
+    let first = s.read(3, "mail.subject-prefix");
+    assert_eq!(first.0, old, "the quiet isolate's first read is its fresh memory entry (no await)");
+    let started = Instant::now();
+    while s.read(3, "mail.subject-prefix").1 < version {
+        assert!(started.elapsed() < TARGET, "the check started by the first read did not land within {TARGET:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!("the quiet isolate answered the change {:?} after its first read", started.elapsed());
 }
 
 #[test]
@@ -200,4 +234,5 @@ fn four_isolates_serve_every_change_within_the_target_without_a_beacon_call_on_t
     a_read_with_min_version_reads_its_own_write_on_any_isolate(&s);
     the_hot_path_makes_no_beacon_call_about_one_check_per_isolate_per_interval(&s);
     stats_show_each_isolates_beacon_version_last_check_and_lag(&s);
+    a_quiet_isolate_answers_its_first_read_from_memory_and_the_next_after_its_check(&s);
 }

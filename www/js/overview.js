@@ -119,6 +119,7 @@ function render(s) {
     const late = age == null || age > 5000;
     stat(checks, 'beacon_known_version', 'Known origin version', num(beacon.known_version));
     stat(checks, 'beacon_last_check', 'Last check', age == null ? 'never answered' : `${num(age)} ms ago`, late ? 'bad' : 'good');
+    stat(checks, 'beacon_check_ms', 'Last check took', beacon.last_check_ms == null ? '–' : `${num(beacon.last_check_ms)} ms`);
     stat(checks, 'beacon_behind', 'Behind the beacon (versions)', num(beacon.behind), beacon.behind ? 'bad' : 'good');
     stat(checks, 'beacon_check_failures', 'Failed checks', num(beacon.check_failures), beacon.check_failures ? 'bad' : '');
   }

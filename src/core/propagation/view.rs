@@ -65,6 +65,9 @@ pub struct BeaconStats {
     pub last_check_at: Millis,
     /// How long ago that was, at the time of the stats.
     pub last_check_age_ms: Option<Millis>,
+    /// How long the last answered check took, start to answer (what a
+    /// request awaiting a check would have waited).
+    pub last_check_ms: Option<Millis>,
     /// Checks made, and how many failed.
     pub checks: u64,
     /// Checks that failed (the beacon could not be reached).
@@ -83,6 +86,7 @@ pub struct View {
     floors: HashMap<String, Floor>,
     last_started: Option<Millis>,
     last_answered: Option<Millis>,
+    last_took: Option<Millis>,
     in_flight_since: Option<Millis>,
     announcements: Vec<(u64, String)>,
     checks: u64,
@@ -108,6 +112,7 @@ impl View {
             floors: HashMap::new(),
             last_started: None,
             last_answered: None,
+            last_took: None,
             in_flight_since: None,
             announcements: Vec::new(),
             checks: 0,
@@ -156,7 +161,7 @@ impl View {
 
     /// Applies the beacon's answer at `now`.
     pub fn apply(&mut self, answer: &BeaconAnswer, now: Millis) -> Applied {
-        self.in_flight_since = None;
+        self.last_took = self.in_flight_since.take().map(|at| now.saturating_sub(at));
         self.last_answered = Some(now);
         self.latest = self.latest.max(answer.latest);
         let mut applied = Applied { everything_stale: !answer.complete, ..Applied::default() };
@@ -215,6 +220,7 @@ impl View {
             behind: self.latest.saturating_sub(self.known),
             last_check_at: self.last_answered.unwrap_or(0),
             last_check_age_ms: self.last_answered.map(|at| now.saturating_sub(at)),
+            last_check_ms: self.last_took,
             checks: self.checks,
             check_failures: self.failures,
             too_far_behind: self.too_far,
@@ -334,5 +340,6 @@ mod tests {
         let stats = view.stats(1_500);
         assert_eq!((stats.known_version, stats.latest_version, stats.behind), (10, 14, 4));
         assert_eq!((stats.last_check_at, stats.last_check_age_ms, stats.enabled), (1_200, Some(300), true));
+        assert_eq!(stats.last_check_ms, Some(200), "started at 1,000, answered at 1,200");
     }
 }

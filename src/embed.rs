@@ -118,7 +118,7 @@ impl EdgeOptions {
     /// # Errors
     /// `unknown_option` only: an option read never fails for lack of a store.
     pub async fn option(&self, name: &str, ctx: &Context) -> Result<OptionValue, Error> {
-        Ok(self.answered(self.isolate.service.read_option(&self.io(), name).await?, ctx))
+        Ok(self.answered(self.isolate.service.read_option(&self.io(), name, None).await?, ctx))
     }
 
     /// Stores an option's value: origin first, then isolate memory and KV.
@@ -151,7 +151,7 @@ impl EdgeOptions {
     /// # Errors
     /// `unavailable` / `origin_timeout` when nothing is cached and the stores fail.
     pub async fn map(&self, scope: &Scope, ctx: &Context) -> Result<MapRead, Error> {
-        Ok(self.answered(self.isolate.service.read_map(&self.io(), scope).await?, ctx))
+        Ok(self.answered(self.isolate.service.read_map(&self.io(), scope, None).await?, ctx))
     }
 
     /// One key of a scope's option map, read from the cached map.
@@ -159,7 +159,7 @@ impl EdgeOptions {
     /// # Errors
     /// As [`map`](Self::map).
     pub async fn map_key(&self, scope: &Scope, key: &str, ctx: &Context) -> Result<MapKeyRead, Error> {
-        Ok(self.answered(self.isolate.service.read_map_key(&self.io(), scope, key).await?, ctx))
+        Ok(self.answered(self.isolate.service.read_map_key(&self.io(), scope, key, None).await?, ctx))
     }
 
     /// Sets one key of a scope's map (origin first; the origin's whole map
@@ -187,7 +187,7 @@ impl EdgeOptions {
     /// # Errors
     /// `unavailable` / `origin_timeout` when nothing is cached and the stores fail.
     pub async fn ownership(&self, project: Id, ctx: &Context) -> Result<OwnershipRead, Error> {
-        Ok(self.answered(self.isolate.service.read_ownership(&self.io(), project).await?, ctx))
+        Ok(self.answered(self.isolate.service.read_ownership(&self.io(), project, None).await?, ctx))
     }
 
     /// Stores a project's rules (a grammar error is refused with
@@ -215,7 +215,7 @@ impl EdgeOptions {
     /// `invalid_body` for an event that is not a JSON object; read failures
     /// as for [`ownership`](Self::ownership).
     pub async fn owners(&self, project: Id, event: &Value, ctx: &Context) -> Result<OwnersAnswer, Error> {
-        Ok(self.answered(self.isolate.service.read_owners(&self.io(), project, event).await?, ctx))
+        Ok(self.answered(self.isolate.service.read_owners(&self.io(), project, event, None).await?, ctx))
     }
 
     /// Records `event_id` as the last processed event of each group hash

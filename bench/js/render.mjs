@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ownersSection } from "./owners.mjs";
 import { snapshotSection } from "./snapshot.mjs";
+import { propagationSection } from "./propagation.mjs";
 import { originDbSection } from "./origin_db.mjs";
 import { leanSections, leanTargets, loadLean } from "./lean.mjs";
 
@@ -177,6 +178,13 @@ p();
 const originDb = existsSync(join(dir, "origin-db.json")) ? load("origin-db") : null;
 for (const line of originDbSection(originDb)) p(line);
 p();
+
+// ---------------------------------------------------------------- propagation
+// `bench/run --propagation` leaves propagation.json; a full run renders it when present.
+if (existsSync(join(dir, "propagation.json"))) {
+  for (const line of propagationSection(load("propagation"))) p(line);
+  p();
+}
 
 // ---------------------------------------------------------------- snapshot
 for (const line of snapshotSection(native)) p(line);

@@ -106,7 +106,7 @@ export async function call(method, url, { token, body, timeoutMs = 60_000 } = {}
 
 /** The reference origin (release build) over a new SQLite file. */
 export async function startOrigin(dir) {
-  const bin = join(root, "target", "release", "edge-options-origin");
+  const bin = process.env.EDGE_OPTIONS_ORIGIN_BIN || join(root, "target", "release", "edge-options-origin");
   const child = spawn(bin, ["--listen", "127.0.0.1:0", "--db", join(dir, "origin.sqlite3"), "--token", ORIGIN_TOKEN], {
     detached: true,
     stdio: ["ignore", "pipe", "ignore"],
@@ -152,13 +152,14 @@ export async function startOrigin(dir) {
  * request alone, never a request held while wrangler was still starting;
  * `readyMs` is spawn → "Ready on".
  */
-export async function startWorker({ config = "wrangler.toml", dir, vars = {}, readyPath = "/healthz", label = "worker", waitReady = false }) {
+export async function startWorker({ config = "wrangler.toml", dir, vars = {}, readyPath = "/healthz", label = "worker", waitReady = false, state = label, env = {} }) {
   const port = await freePort();
   const inspector = await freePort();
   const log = join(dir, `wrangler-${label}-${port}.log`);
   const out = createWriteStream(log);
   const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)];
-  args.push("--persist-to", join(dir, `state-${label}`), "--log-level", waitReady ? "info" : "warn");
+  // `state`: Workers started with the same one share their local KV and Durable Objects' storage.
+  args.push("--persist-to", join(dir, `state-${state}`), "--log-level", waitReady ? "info" : "warn");
   // The Worker has no built-in tokens: give every Worker the tokens of .dev.vars.example
   // (configs outside the repository root have no .dev.vars beside them).
   const tokens = { READ_TOKEN: READ, ADMIN_TOKEN: ADMIN, ORIGIN_TOKEN };
@@ -168,7 +169,7 @@ export async function startWorker({ config = "wrangler.toml", dir, vars = {}, re
     cwd: root,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", EDGE_OPTIONS_NO_BUILD: "1" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", EDGE_OPTIONS_NO_BUILD: "1", ...env },
   });
   children.add(child);
   child.stdout.pipe(out);

@@ -18,6 +18,7 @@ import type {
   OwnershipInput,
   OwnershipRead,
   OwnershipWrite,
+  ReadOptions,
   Scope,
   StoreStats,
   SyncReport,
@@ -81,7 +82,7 @@ export declare class EdgeOptionsClient {
    * missing token.
    */
   constructor(target: FetcherLike | string | URL, options: EdgeOptionsClientOptions);
-  getOption(name: string, ctx?: WaitUntil): Promise<ClientOptionRead>;
+  getOption(name: string, ctx?: WaitUntil, options?: ReadOptions): Promise<ClientOptionRead>;
   /** Always `undefined`: the client keeps nothing (the cache is the edge's). */
   peekOption(name: string): Readonly<OptionRead> | undefined;
   /** A reader whose `get` is always `undefined`. */
@@ -90,14 +91,14 @@ export declare class EdgeOptionsClient {
   deleteOption(name: string): Promise<OptionDelete>;
   /** Asynchronous here (the Store's is synchronous; `await` works on both). */
   listOptions(): Promise<ClientOptionInfo[]>;
-  getMap(scope: Scope, ctx?: WaitUntil): Promise<MapRead>;
-  getMapKey(scope: Scope, key: string, ctx?: WaitUntil): Promise<MapKeyRead>;
+  getMap(scope: Scope, ctx?: WaitUntil, options?: ReadOptions): Promise<MapRead>;
+  getMapKey(scope: Scope, key: string, ctx?: WaitUntil, options?: ReadOptions): Promise<MapKeyRead>;
   setMapKey(scope: Scope, key: string, value: unknown): Promise<MapKeySet>;
   deleteMapKey(scope: Scope, key: string): Promise<MapKeyDelete>;
-  getOwnership(project: Id, ctx?: WaitUntil): Promise<OwnershipRead>;
+  getOwnership(project: Id, ctx?: WaitUntil, options?: ReadOptions): Promise<OwnershipRead>;
   putOwnership(project: Id, input: OwnershipInput): Promise<OwnershipWrite>;
-  deleteOwnership(project: Id): Promise<{ cacheUpdated: boolean }>;
-  owners(project: Id, event: Record<string, unknown>, ctx?: WaitUntil): Promise<OwnersAnswer>;
+  deleteOwnership(project: Id): Promise<{ version: number; cacheUpdated: boolean }>;
+  owners(project: Id, event: Record<string, unknown>, ctx?: WaitUntil, options?: ReadOptions): Promise<OwnersAnswer>;
   recordLastProcessed(project: Id, hashIds: Id[], eventId: string): Promise<{ recorded: number }>;
   lastProcessed(project: Id, hashIds: Id[]): Promise<LastProcessed>;
   sync(): Promise<SyncReport>;

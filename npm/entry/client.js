@@ -47,6 +47,19 @@ function text(value, what) {
 }
 
 /**
+ * `path` with the read's `minVersion` option as the edge's `min_version`
+ * query parameter (read your writes), when given: a whole number ≥ 0.
+ */
+function atLeast(path, options) {
+  const wanted = options?.minVersion;
+  if (wanted === undefined || wanted === null) return path;
+  const ok = (typeof wanted === "number" && Number.isSafeInteger(wanted) && wanted >= 0) ||
+    (typeof wanted === "bigint" && wanted >= 0n) || (typeof wanted === "string" && /^[0-9]{1,19}$/.test(wanted));
+  if (!ok) throw failure("invalid_body", "minVersion must be a whole number ≥ 0");
+  return `${path}${path.includes("?") ? "&" : "?"}min_version=${String(wanted)}`;
+}
+
+/**
  * One path segment. `.` and `..` cannot travel as a segment (URLs resolve
  * them away, even percent-encoded), so they are refused here.
  */
@@ -215,10 +228,10 @@ export class EdgeOptionsClient {
   }
 
   /** `{ name, value, source, degraded, lookup?, version?, redacted? }` (credentials: `value: null, redacted: true` to the read token). */
-  async getOption(name, _ctx) {
+  async getOption(name, _ctx, options) {
     text(name, "an option name");
     if (name === "") throw failure("unknown_option", 'unknown option ""');
-    return camel(await this.#call("GET", `/v1/options/${segment(name)}`));
+    return camel(await this.#call("GET", atLeast(`/v1/options/${segment(name)}`, options)));
   }
 
   /** Always `undefined`: the client keeps nothing (the cache is the edge's); then `await getOption(name)`. */
@@ -253,15 +266,15 @@ export class EdgeOptionsClient {
   }
 
   /** `{ values, source, version }`. */
-  async getMap(scope, _ctx) {
+  async getMap(scope, _ctx, options) {
     const { path, query } = scopePath(scope);
-    return camel(await this.#call("GET", path + query));
+    return camel(await this.#call("GET", atLeast(path + query, options)));
   }
 
   /** `{ key, value, source, version }` (`value: null` when unset). */
-  async getMapKey(scope, key, _ctx) {
+  async getMapKey(scope, key, _ctx, options) {
     const { path, query } = scopePath(scope);
-    return camel(await this.#call("GET", `${path}/${mapKey(key)}${query}`));
+    return camel(await this.#call("GET", atLeast(`${path}/${mapKey(key)}${query}`, options)));
   }
 
   /** `{ key, value, version, cacheUpdated }` (admin token). */
@@ -278,8 +291,8 @@ export class EdgeOptionsClient {
   }
 
   /** `{ ownership: { raw, schema, fallthrough, autoAssignment, isActive, version, updatedAt } | null, source }`. */
-  async getOwnership(project, _ctx) {
-    const answer = await this.#call("GET", `${projectPath(project)}/ownership`);
+  async getOwnership(project, _ctx, options) {
+    const answer = await this.#call("GET", atLeast(`${projectPath(project)}/ownership`, options));
     return { ...answer, ownership: camel(answer.ownership ?? null) };
   }
 
@@ -289,14 +302,14 @@ export class EdgeOptionsClient {
     return camel(await this.#call("PUT", path, ownershipBody(input)));
   }
 
-  /** `{ cacheUpdated }` (admin token). */
+  /** `{ version, cacheUpdated }` (admin token). */
   async deleteOwnership(project) {
     return camel(await this.#call("DELETE", `${projectPath(project)}/ownership`));
   }
 
   /** `{ owners, rules, autoAssign, source }` for event data. */
-  async owners(project, event, _ctx) {
-    const path = `${projectPath(project)}/owners`;
+  async owners(project, event, _ctx, options) {
+    const path = atLeast(`${projectPath(project)}/owners`, options);
     let body;
     try {
       body = event === undefined ? undefined : JSON.stringify(event);

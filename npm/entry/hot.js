@@ -69,11 +69,12 @@ export class Store extends CoreStore {
     return { get: (name) => this.#lookup(name, now) };
   }
 
-  async getOption(name, ctx) {
-    const hit = this.#lookup(name, Date.now());
+  async getOption(name, ctx, options) {
+    // A read asking for a version (`minVersion`) is the core's to decide.
+    const hit = options?.minVersion == null ? this.#lookup(name, Date.now()) : undefined;
     if (hit !== undefined) return hit;
     const writes = this.#writes;
-    const answer = await super.getOption(name, ctx);
+    const answer = await super.getOption(name, ctx, options);
     this.#keep(name, answer, writes);
     return answer;
   }

@@ -153,21 +153,32 @@ fn with_staleness(body: Value, source: Source, age_ms: Option<Millis>) -> Value 
 }
 
 impl MapRead {
-    /// `{values, source, version}`, and `stale`, `age_ms` when stale.
+    /// `{values, source, version}`, and `stale`, `age_ms` when stale,
+    /// `degraded: true` when the map is known not to be current.
     pub fn to_json(&self) -> Value {
         let body = json!({ "values": self.values, "source": self.source.as_str(), "version": self.version });
-        with_staleness(body, self.source, self.age_ms)
+        with_degraded(with_staleness(body, self.source, self.age_ms), self.degraded)
     }
 }
 
 impl MapKeyRead {
     /// `{key, value, source, version}`, `value: null` when the key is unset;
-    /// `stale`, `age_ms` when stale.
+    /// `stale`, `age_ms` when stale, `degraded: true` when the map is known
+    /// not to be current.
     pub fn to_json(&self) -> Value {
         let body =
             json!({ "key": self.key, "value": self.value, "source": self.source.as_str(), "version": self.version });
-        with_staleness(body, self.source, self.age_ms)
+        with_degraded(with_staleness(body, self.source, self.age_ms), self.degraded)
     }
+}
+
+/// `body` with `degraded: true` added when `degraded` (a read that could
+/// not reach the version it should: `propagation`); unchanged otherwise.
+fn with_degraded(mut body: Value, degraded: bool) -> Value {
+    if let (true, Value::Object(map)) = (degraded, &mut body) {
+        map.insert("degraded".into(), Value::Bool(true));
+    }
+    body
 }
 
 /// A write of one map key: `{key, value, version, cache_updated}`, the value
@@ -184,9 +195,11 @@ pub fn map_key_write(key: &str, value: Option<&Value>, written: &MapWrite) -> Va
 }
 
 impl OwnershipRead {
-    /// `{ownership: record | null, source}`, and `stale`, `age_ms` when stale.
+    /// `{ownership: record | null, source}`, and `stale`, `age_ms` when
+    /// stale, `degraded: true` when the record is known not to be current.
     pub fn to_json(&self) -> Value {
-        with_staleness(json!({ "ownership": self.record, "source": self.source.as_str() }), self.source, self.age_ms)
+        let body = json!({ "ownership": self.record, "source": self.source.as_str() });
+        with_degraded(with_staleness(body, self.source, self.age_ms), self.degraded)
     }
 }
 
@@ -202,9 +215,9 @@ impl OwnershipWrite {
     }
 }
 
-/// A delete of an ownership record: `{cache_updated}`.
-pub fn ownership_delete(cache_updated: bool) -> Value {
-    json!({ "cache_updated": cache_updated })
+/// A delete of an ownership record: `{version, cache_updated}`.
+pub fn ownership_delete(version: u64, cache_updated: bool) -> Value {
+    json!({ "version": version, "cache_updated": cache_updated })
 }
 
 /// A record of last processed events: `{recorded}`, how many hashes.
@@ -298,12 +311,15 @@ mod tests {
 
     #[test]
     fn reads_carry_their_source_and_an_unset_map_key_is_null() {
-        let read = MapKeyRead { key: "k".into(), value: None, source: Source::Kv, version: 2, age_ms: None };
+        let read =
+            MapKeyRead { key: "k".into(), value: None, source: Source::Kv, version: 2, age_ms: None, degraded: false };
         assert_eq!(read.to_json(), json!({"key": "k", "value": null, "source": "kv", "version": 2}));
-        let none = OwnershipRead { record: None, source: Source::Local, refresh: false, age_ms: None };
+        let none = OwnershipRead { record: None, source: Source::Local, refresh: false, age_ms: None, degraded: false };
         assert_eq!(none.to_json(), json!({"ownership": null, "source": "local"}));
         assert_eq!(event_ids(&[None, Some("e".into())]), json!({"event_ids": [null, "e"]}));
         assert_eq!(recorded(2), json!({"recorded": 2}));
+        let behind = MapKeyRead { degraded: true, ..read };
+        assert_eq!(behind.to_json()["degraded"], json!(true), "a read known not to be current says so");
     }
 
     #[test]
@@ -315,10 +331,17 @@ mod tests {
         );
         let fresh = option(Source::Kv, false).to_json(false);
         assert_eq!((fresh.get("stale"), fresh.get("age_ms")), (None, None));
-        let snapshot = OwnershipRead { record: None, source: Source::Snapshot, refresh: false, age_ms: Some(5) };
+        let snapshot =
+            OwnershipRead { record: None, source: Source::Snapshot, refresh: false, age_ms: Some(5), degraded: false };
         assert_eq!(snapshot.to_json(), json!({"ownership": null, "source": "snapshot", "stale": true, "age_ms": 5}));
-        let unknown_age =
-            MapRead { values: Map::new(), source: Source::Stale, version: 1, refresh: false, age_ms: None };
+        let unknown_age = MapRead {
+            values: Map::new(),
+            source: Source::Stale,
+            version: 1,
+            refresh: false,
+            age_ms: None,
+            degraded: false,
+        };
         assert_eq!(unknown_age.to_json(), json!({"values": {}, "source": "stale", "version": 1, "stale": true}));
         // An unset option behind a stale lookup answers its default, marked stale.
         let default = OptionValue { lookup: Some(Source::Snapshot), age_ms: Some(9), ..option(Source::Default, false) };

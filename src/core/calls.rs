@@ -51,6 +51,11 @@ pub enum Call {
     LastProcessed { project: Id, hash_ids: Vec<i64> },
     /// `POST /v1/admin/sync`: one run of the sync job.
     Sync,
+    /// A read (any of the above) answered at `min_version` or later while
+    /// the origin can answer, else the best copy held marked degraded: the
+    /// `min_version` query / `x-min-version` header, npm's `minVersion`
+    /// (docs/design.md "Propagation"). Writes ignore it.
+    AtLeast { min_version: u64, call: Box<Call> },
 }
 
 impl Service {
@@ -59,13 +64,18 @@ impl Service {
     ///
     /// # Errors
     /// `unknown_option` (and a name over the limits) only.
-    pub async fn read_option<K, O, C>(&self, io: &Io<'_, K, O, C>, name: &str) -> Result<Answered<OptionValue>, Error>
+    pub async fn read_option<K, O, C>(
+        &self,
+        io: &Io<'_, K, O, C>,
+        name: &str,
+        min_version: Option<u64>,
+    ) -> Result<Answered<OptionValue>, Error>
     where
         K: NetworkCache,
         O: DurableStore,
         C: Clock,
     {
-        let answer = self.options.get(&self.cache, io, name).await?;
+        let answer = self.options.get_at_least(&self.cache, io, name, min_version).await?;
         let refresh = answer.refresh.then(|| Refresh::Option(answer.name.clone()));
         Ok(Answered { answer, refresh })
     }
@@ -74,13 +84,18 @@ impl Service {
     ///
     /// # Errors
     /// `unavailable` / `origin_timeout` when nothing is cached and the stores fail.
-    pub async fn read_map<K, O, C>(&self, io: &Io<'_, K, O, C>, scope: &Scope) -> Result<Answered<MapRead>, Error>
+    pub async fn read_map<K, O, C>(
+        &self,
+        io: &Io<'_, K, O, C>,
+        scope: &Scope,
+        min_version: Option<u64>,
+    ) -> Result<Answered<MapRead>, Error>
     where
         K: NetworkCache,
         O: DurableStore,
         C: Clock,
     {
-        let answer = self.maps.get(&self.cache, io, scope).await?;
+        let answer = self.maps.get_at_least(&self.cache, io, scope, min_version).await?;
         let refresh = answer.refresh.then_some(Refresh::Map(*scope));
         Ok(Answered { answer, refresh })
     }
@@ -94,13 +109,14 @@ impl Service {
         io: &Io<'_, K, O, C>,
         scope: &Scope,
         key: &str,
+        min_version: Option<u64>,
     ) -> Result<Answered<MapKeyRead>, Error>
     where
         K: NetworkCache,
         O: DurableStore,
         C: Clock,
     {
-        let Answered { answer: map, refresh } = self.read_map(io, scope).await?;
+        let Answered { answer: map, refresh } = self.read_map(io, scope, min_version).await?;
         let value = map.values.get(key).cloned();
         Ok(Answered {
             answer: MapKeyRead {
@@ -109,6 +125,7 @@ impl Service {
                 source: map.source,
                 version: map.version,
                 age_ms: map.age_ms,
+                degraded: map.degraded,
             },
             refresh,
         })
@@ -122,13 +139,14 @@ impl Service {
         &self,
         io: &Io<'_, K, O, C>,
         project: Id,
+        min_version: Option<u64>,
     ) -> Result<Answered<OwnershipRead>, Error>
     where
         K: NetworkCache,
         O: DurableStore,
         C: Clock,
     {
-        let answer = self.ownership.get(&self.cache, io, project).await?;
+        let answer = self.ownership.get_at_least(&self.cache, io, project, min_version).await?;
         let refresh = answer.refresh.then_some(Refresh::Ownership(project));
         Ok(Answered { answer, refresh })
     }
@@ -143,13 +161,14 @@ impl Service {
         io: &Io<'_, K, O, C>,
         project: Id,
         event: &Value,
+        min_version: Option<u64>,
     ) -> Result<Answered<OwnersAnswer>, Error>
     where
         K: NetworkCache,
         O: DurableStore,
         C: Clock,
     {
-        let answer = self.ownership.owners(&self.cache, io, project, event).await?;
+        let answer = self.ownership.owners_at_least(&self.cache, io, project, event, min_version).await?;
         let refresh = answer.refresh.then_some(Refresh::Ownership(project));
         Ok(Answered { answer, refresh })
     }
@@ -185,9 +204,30 @@ impl Service {
         O: DurableStore,
         C: Clock,
     {
+        match call {
+            Call::AtLeast { min_version, call } => self.answer_at_least(io, *call, Some(min_version)).await,
+            call => self.answer_at_least(io, call, None).await,
+        }
+    }
+
+    async fn answer_at_least<K, O, C>(
+        &self,
+        io: &Io<'_, K, O, C>,
+        call: Call,
+        min_version: Option<u64>,
+    ) -> Result<Answer, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
         Ok(match call {
+            // Nested: the highest asked for.
+            Call::AtLeast { min_version: inner, call } => {
+                return Box::pin(self.answer_at_least(io, *call, min_version.max(Some(inner)))).await;
+            }
             Call::GetOption { name, reveal_credentials, keep } => {
-                let Answered { answer, refresh } = self.read_option(io, &name).await?;
+                let Answered { answer, refresh } = self.read_option(io, &name, min_version).await?;
                 let mut sent = Answer::read(answer.to_json(reveal_credentials), answer.source, refresh);
                 if keep {
                     sent.keep = self.kept(&answer, reveal_credentials, io.clock.now_ms());
@@ -199,11 +239,11 @@ impl Service {
             }
             Call::DeleteOption { name } => Answer::write(self.options.delete(&self.cache, io, &name).await?.to_json()),
             Call::GetMap { scope } => {
-                let Answered { answer, refresh } = self.read_map(io, &scope).await?;
+                let Answered { answer, refresh } = self.read_map(io, &scope, min_version).await?;
                 Answer::read(answer.to_json(), answer.source, refresh)
             }
             Call::GetMapKey { scope, key } => {
-                let Answered { answer, refresh } = self.read_map_key(io, &scope, &key).await?;
+                let Answered { answer, refresh } = self.read_map_key(io, &scope, &key, min_version).await?;
                 Answer::read(answer.to_json(), answer.source, refresh)
             }
             Call::SetMapKey { scope, key, value } => {
@@ -215,17 +255,18 @@ impl Service {
                 Answer::write(map_key_write(&key, None, &written))
             }
             Call::GetOwnership { project } => {
-                let Answered { answer, refresh } = self.read_ownership(io, project).await?;
+                let Answered { answer, refresh } = self.read_ownership(io, project, min_version).await?;
                 Answer::read(answer.to_json(), answer.source, refresh)
             }
             Call::PutOwnership { project, input } => {
                 Answer::write(self.write_ownership(io, project, input).await?.to_json())
             }
             Call::DeleteOwnership { project } => {
-                Answer::write(ownership_delete(self.ownership.delete(&self.cache, io, project).await?))
+                let (version, cache_updated) = self.ownership.delete_versioned(&self.cache, io, project).await?;
+                Answer::write(ownership_delete(version, cache_updated))
             }
             Call::Owners { project, event } => {
-                let Answered { answer, refresh } = self.read_owners(io, project, &event).await?;
+                let Answered { answer, refresh } = self.read_owners(io, project, &event, min_version).await?;
                 Answer::read(answer.to_json(), answer.source, refresh)
             }
             Call::RecordLastProcessed { project, hash_ids, event_id } => {

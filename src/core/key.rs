@@ -108,6 +108,12 @@ impl CacheKey {
         }
     }
 
+    /// A key as stored (in KV, or in the beacon's change log), taken as it
+    /// is: it names what a change was about, and is never built from input.
+    pub fn from_stored(stored: &str) -> CacheKey {
+        CacheKey(stored.to_string())
+    }
+
     /// The key as stored in KV.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -34,6 +34,9 @@ pub struct MapRead {
     pub refresh: bool,
     /// How old a stale map (`Stale`, `Snapshot`) is, ms, when known.
     pub age_ms: Option<Millis>,
+    /// The map answered is known not to be current (the origin could not
+    /// be asked for a newer one: `propagation`).
+    pub degraded: bool,
 }
 
 /// One key of an option map, as read (`value: None` when the key is unset).
@@ -49,6 +52,8 @@ pub struct MapKeyRead {
     pub version: u64,
     /// How old a stale map (`Stale`, `Snapshot`) is, ms, when known.
     pub age_ms: Option<Millis>,
+    /// The map answered is known not to be current (`MapRead::degraded`).
+    pub degraded: bool,
 }
 
 /// The outcome of a write the origin accepted.
@@ -89,8 +94,29 @@ impl OptionMaps {
         O: DurableStore,
         C: Clock,
     {
+        self.get_at_least(cache, io, scope, None).await
+    }
+
+    /// The whole map of `scope`, at `min_version` or later while the origin
+    /// can answer (`propagation`).
+    ///
+    /// # Errors
+    /// As [`OptionMaps::get`].
+    pub async fn get_at_least<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        scope: &Scope,
+        min_version: Option<u64>,
+    ) -> Result<MapRead, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
         let key = CacheKey::map(scope);
-        let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_map(scope)).await;
+        let read =
+            cache.read_at_least(&key, self.policy, min_version, io.kv, io.clock, || io.origin.get_map(scope)).await;
         let read = read.map_err(read_failure_error)?;
         Ok(MapRead {
             values: as_map(read.entry.value()),
@@ -98,6 +124,7 @@ impl OptionMaps {
             version: read.entry.version,
             refresh: read.refresh,
             age_ms: read.age_ms,
+            degraded: read.degraded,
         })
     }
 

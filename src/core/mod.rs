@@ -23,6 +23,7 @@
 //! | `options` | option resolution and writes |
 //! | `scope`, `maps` | organization / project / user option maps |
 //! | `ownership` | the rules grammar, globs, event fields, owner matching |
+//! | `propagation` | the beacon's change log, each isolate's minimum versions, `min_version` reads |
 //! | `project_ownership` | ownership records and their flags through the tiers; owners of events |
 //! | `last_event` | last processed event per group hash (KV only) |
 //! | `sync` | re-writing what the origin changed into KV, and into the snapshot |
@@ -56,6 +57,7 @@ pub mod options;
 pub mod ownership;
 pub mod ports;
 pub mod project_ownership;
+pub mod propagation;
 pub mod race;
 pub mod registry;
 pub mod scope;

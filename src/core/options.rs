@@ -102,19 +102,39 @@ impl Options {
         O: DurableStore,
         C: Clock,
     {
+        self.get_at_least(cache, io, name, None).await
+    }
+
+    /// Resolves `name` at `min_version` or later while the origin can
+    /// answer (`propagation`); a stored value known to be older is marked
+    /// degraded.
+    pub async fn get_at_least<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        name: &str,
+        min_version: Option<u64>,
+    ) -> Result<OptionValue, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
         limits::check_name("the option name", name)?;
         let (spec, key) = self.registry.lookup_keyed(name)?;
         if spec.flags.contains(Flags::NOSTORE) {
             return Ok(self.fallback(&spec, None, false));
         }
-        let read = cache.read(&key, spec.policy, io.kv, io.clock, || io.origin.get_option(&spec.name)).await;
+        let read = cache
+            .read_at_least(&key, spec.policy, min_version, io.kv, io.clock, || io.origin.get_option(&spec.name))
+            .await;
         match read {
             Ok(read) => match read.entry.value() {
                 Some(value) if spec.value_type.check(value).is_ok() => Ok(OptionValue {
                     name: spec.name.clone(),
                     value: value.clone(),
                     source: read.source,
-                    degraded: false,
+                    degraded: read.degraded,
                     lookup: Some(read.source),
                     version: Some(read.entry.version),
                     credential: spec.flags.contains(Flags::CREDENTIAL),
@@ -126,7 +146,7 @@ impl Options {
                 _ => Ok(OptionValue {
                     refresh: read.refresh,
                     age_ms: read.age_ms,
-                    ..self.fallback(&spec, Some(read.source), false)
+                    ..self.fallback(&spec, Some(read.source), read.degraded)
                 }),
             },
             // The origin refused the read as the caller's fault: an answer

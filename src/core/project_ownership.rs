@@ -46,6 +46,8 @@ pub struct OwnershipRead {
     pub refresh: bool,
     /// How old a stale record (`Stale`, `Snapshot`) is, ms, when known.
     pub age_ms: Option<Millis>,
+    /// The record answered is known not to be current (`propagation`).
+    pub degraded: bool,
 }
 
 /// The outcome of an ownership write the origin accepted.
@@ -120,15 +122,42 @@ impl ProjectOwnership {
         O: DurableStore,
         C: Clock,
     {
+        self.get_at_least(cache, io, project, None).await
+    }
+
+    /// The project's record, at `min_version` or later while the origin can
+    /// answer (`propagation`).
+    ///
+    /// # Errors
+    /// As [`ProjectOwnership::get`].
+    pub async fn get_at_least<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+        min_version: Option<u64>,
+    ) -> Result<OwnershipRead, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
         let key = CacheKey::ownership(project);
-        let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await;
+        let fetch = || io.origin.get_ownership(project);
+        let read = cache.read_at_least(&key, self.policy, min_version, io.kv, io.clock, fetch).await;
         let read = read.map_err(read_failure_error)?;
         let now = io.clock.now_ms();
         let record = read.entry.value().map(|r| {
             let parsed = self.rules.get(project, read.entry.version, raw_of(r), now);
             view(r, read.entry.version, &parsed)
         });
-        Ok(OwnershipRead { record, source: read.source, refresh: read.refresh, age_ms: read.age_ms })
+        Ok(OwnershipRead {
+            record,
+            source: read.source,
+            refresh: read.refresh,
+            age_ms: read.age_ms,
+            degraded: read.degraded,
+        })
     }
 
     /// Refreshes the project's record from the origin in the background.
@@ -192,9 +221,26 @@ impl ProjectOwnership {
         O: DurableStore,
         C: Clock,
     {
+        Ok(self.delete_versioned(cache, io, project).await?.1)
+    }
+
+    /// [`ProjectOwnership::delete`], with the origin's version of the delete
+    /// (what a caller passes as `min_version` to read its own write).
+    pub async fn delete_versioned<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+    ) -> Result<(u64, bool), Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
         let key = CacheKey::ownership(project);
         let gone = cache.origin_first(&key, io, io.origin.delete_ownership(project)).await?;
-        Ok(cache.after_write(&key, gone, self.policy, io.kv, io.clock).await)
+        let version = gone.version;
+        Ok((version, cache.after_write(&key, gone, self.policy, io.kv, io.clock).await))
     }
 
     /// The owners of `event` under the project's (cached) rules. A project
@@ -216,9 +262,31 @@ impl ProjectOwnership {
         O: DurableStore,
         C: Clock,
     {
+        self.owners_at_least(cache, io, project, event, None).await
+    }
+
+    /// Who owns `event`, under the record at `min_version` or later while
+    /// the origin can answer (`propagation`).
+    ///
+    /// # Errors
+    /// As [`ProjectOwnership::owners`].
+    pub async fn owners_at_least<K, O, C>(
+        &self,
+        cache: &TieredCache,
+        io: &Io<'_, K, O, C>,
+        project: Id,
+        event: &Value,
+        min_version: Option<u64>,
+    ) -> Result<OwnersAnswer, Error>
+    where
+        K: NetworkCache,
+        O: DurableStore,
+        C: Clock,
+    {
         let event = event_from_json(event)?;
         let key = CacheKey::ownership(project);
-        let read = cache.read(&key, self.policy, io.kv, io.clock, || io.origin.get_ownership(project)).await;
+        let fetch = || io.origin.get_ownership(project);
+        let read = cache.read_at_least(&key, self.policy, min_version, io.kv, io.clock, fetch).await;
         let read = read.map_err(read_failure_error)?;
         let (parsed, flags) = match read.entry.value() {
             None => (None, RecordFlags::DEFAULT),

@@ -69,7 +69,8 @@ impl Service {
         let cache = TieredCache::new(settings.memory, settings.kv_expiration_secs)
             .with_kv_retention(settings.kv_retention_secs)
             .with_timeouts(settings.timeouts)
-            .with_throttle(settings.throttle);
+            .with_throttle(settings.throttle)
+            .with_beacon_check_ms(settings.beacon_check_ms);
         Service {
             options: Options::new(registry, config),
             cache,

@@ -60,6 +60,11 @@ pub struct Settings {
     pub sync: SyncLimits,
     /// Write one structured log line per request.
     pub debug: bool,
+    /// How often an isolate checks the version beacon (`BEACON_CHECK_MS`,
+    /// default 500; 0 turns the beacon off: the time-based lifecycle only).
+    pub beacon_check_ms: u64,
+    /// How often the beacon pages the origin's change feed (`BEACON_POLL_MS`, default 1000).
+    pub beacon_poll_ms: u64,
     /// Bad values that were replaced by their defaults.
     pub problems: Vec<String>,
 }
@@ -73,6 +78,8 @@ pub mod defaults {
     pub const ORIGIN_TIMEOUT_MS: u64 = 5_000;
     pub const MAX_BODY_BYTES: usize = crate::core::limits::MAX_BODY_BYTES;
     pub const LAST_EVENT_EXPIRATION_SECS: u64 = 90 * 24 * 3600;
+    pub const BEACON_CHECK_MS: u64 = crate::core::propagation::DEFAULT_CHECK_MS;
+    pub const BEACON_POLL_MS: u64 = 1_000;
 }
 
 impl Settings {
@@ -114,6 +121,8 @@ impl Settings {
                 },
             }
         };
+        let beacon_check_ms = number("BEACON_CHECK_MS", defaults::BEACON_CHECK_MS, 0);
+        let beacon_poll_ms = number("BEACON_POLL_MS", defaults::BEACON_POLL_MS, 100);
         let kv_expiration_secs = number("KV_EXPIRATION_SECS", defaults::KV_EXPIRATION_SECS, KV_MIN_EXPIRATION_SECS);
         let kv_retention_secs =
             number("KV_RETENTION_SECS", defaults::KV_RETENTION_SECS.max(kv_expiration_secs), kv_expiration_secs);
@@ -219,6 +228,8 @@ impl Settings {
             last_event_expiration_secs,
             sync,
             debug,
+            beacon_check_ms,
+            beacon_poll_ms,
             problems,
         }
     }

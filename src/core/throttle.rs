@@ -28,9 +28,19 @@ pub struct ThrottleConfig {
     pub breaker_open_ms: Millis,
 }
 
+impl ThrottleConfig {
+    /// The default longest backoff of a key.
+    pub const DEFAULT_BACKOFF_MAX_MS: Millis = 30_000;
+}
+
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        ThrottleConfig { backoff_start_ms: 1_000, backoff_max_ms: 30_000, breaker_threshold: 5, breaker_open_ms: 5_000 }
+        ThrottleConfig {
+            backoff_start_ms: 1_000,
+            backoff_max_ms: Self::DEFAULT_BACKOFF_MAX_MS,
+            breaker_threshold: 5,
+            breaker_open_ms: 5_000,
+        }
     }
 }
 

@@ -60,7 +60,7 @@ fn build(env: &Env) -> Result<Isolate, Error> {
 
 /// A var or secret by name (`.dev.vars` and `--var` give vars locally,
 /// `wrangler secret put` gives secrets in production).
-fn read_var(env: &Env, name: &str) -> Option<String> {
+pub(crate) fn read_var(env: &Env, name: &str) -> Option<String> {
     env.var(name).map(|v| v.to_string()).ok().or_else(|| env.secret(name).map(|s| s.to_string()).ok())
 }
 

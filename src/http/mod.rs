@@ -5,6 +5,9 @@
 //! | `route` | the route table (pure, tested natively) |
 //! | `percent` | percent-decoding of paths and queries, the query cut from the URL text (pure) |
 //! | `auth` | read vs admin tokens |
+//! | `min_version` | a read's `min_version` (query or `x-min-version` header) |
+//! | `beacon_object` | the version beacon's Durable Object (edge Worker only) |
+//! | `propagate` | the beacon check and the telling of writes, in the background |
 //! | `isolate` | the state one isolate keeps between requests (also behind `embed`) |
 //! | `body` | reading bodies within the size limit |
 //! | `reply` | JSON answers and the one error → response mapping |
@@ -18,14 +21,19 @@
 
 pub mod auth;
 pub mod body;
+pub mod min_version;
 pub mod percent;
 pub mod route;
 
+#[cfg(feature = "worker-entry")]
+mod beacon_object;
 #[cfg(feature = "worker-entry")]
 mod entry;
 #[cfg(feature = "worker-entry")]
 mod handlers;
 #[cfg(feature = "worker")]
 pub(crate) mod isolate;
+#[cfg(feature = "worker-entry")]
+mod propagate;
 #[cfg(feature = "worker-entry")]
 mod reply;

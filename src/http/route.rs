@@ -76,6 +76,8 @@ pub enum Route {
     Stats,
     /// `POST /v1/admin/sync`
     Sync,
+    /// `GET /v1/admin/beacon`: the version beacon's own counters (admin).
+    BeaconStats,
 }
 
 impl Route {
@@ -181,6 +183,10 @@ pub fn route(method: Method, path: &str, query: &str) -> Result<Route, Error> {
         },
         ["v1", "admin", "sync"] => match method {
             Method::Post => Ok(Route::Sync),
+            _ => not_allowed(),
+        },
+        ["v1", "admin", "beacon"] => match method {
+            Method::Get => Ok(Route::BeaconStats),
             _ => not_allowed(),
         },
         _ => Err(Error::NotFound(format!("no such endpoint: {}", truncate(path, 200)))),

@@ -63,6 +63,27 @@ pub fn id(value: &JsValue, what: &str) -> Result<Id, Error> {
     }
 }
 
+/// The `minVersion` of a read's options (`undefined`/`null`: none): a
+/// whole number ≥ 0 within 2^53, or a decimal string or bigint.
+pub fn min_version(options: &JsValue) -> Result<Option<u64>, Error> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    let value = js_sys::Reflect::get(options, &JsValue::from_str("minVersion"))
+        .map_err(|_| Error::InvalidBody("read options must be an object".into()))?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let bad = || Error::InvalidBody("minVersion must be a whole number ≥ 0".into());
+    if let Some(n) = value.as_f64() {
+        if n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&n) {
+            return Ok(Some(n as u64));
+        }
+        return Err(bad());
+    }
+    decimal_text(&value).and_then(|text| text.parse::<u64>().ok()).map(Some).ok_or_else(bad)
+}
+
 /// A scope object: `{ organization }`, `{ project }`, or `{ user }` with an
 /// optional `project` or `organization` (not both: `Scope::from_ids`).
 pub fn scope(value: &JsValue) -> Result<Scope, Error> {

@@ -146,12 +146,15 @@ impl Store {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         ctx: Option<MaybeWaitUntil>,
+        options: Option<MaybeReadOptions>,
     ) -> OptionReadPromise {
         let call = self.call();
+        let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         let promise = future_to_promise(async move {
             let name = convert::name(&name, "the option name").map_err(|e| js_error(&e))?;
+            let min_version = convert::min_version(&options).map_err(|e| js_error(&e))?;
             // Credentials are not hidden: the caller is the Worker's own code.
-            let asked = Call::GetOption { name, reveal_credentials: true, keep: true };
+            let asked = at_least(min_version, Call::GetOption { name, reveal_credentials: true, keep: true });
             let answer = call.answer(asked).await.map_err(|e| js_error(&e))?;
             let kept = answer.keep.clone();
             let js = to_js(&call.send(answer, ctx))?;
@@ -202,11 +205,18 @@ impl Store {
 
     /// A scope's whole option map: `{ values, source, version }`.
     #[wasm_bindgen(js_name = getMap)]
-    pub fn get_map(&self, scope: ScopeArg, ctx: Option<MaybeWaitUntil>) -> MapReadPromise {
+    pub fn get_map(
+        &self,
+        scope: ScopeArg,
+        ctx: Option<MaybeWaitUntil>,
+        options: Option<MaybeReadOptions>,
+    ) -> MapReadPromise {
         let scope = JsValue::from(scope);
+        let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         self.spawn(|call| async move {
             let scope = convert::scope(&scope)?;
-            Ok(call.send(call.answer(Call::GetMap { scope }).await?, ctx))
+            let asked = at_least(convert::min_version(&options)?, Call::GetMap { scope });
+            Ok(call.send(call.answer(asked).await?, ctx))
         })
     }
 
@@ -218,12 +228,15 @@ impl Store {
         scope: ScopeArg,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         ctx: Option<MaybeWaitUntil>,
+        options: Option<MaybeReadOptions>,
     ) -> MapKeyReadPromise {
         let scope = JsValue::from(scope);
+        let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         self.spawn(|call| async move {
             let scope = convert::scope(&scope)?;
             let key = convert::name(&key, "the key")?;
-            Ok(call.send(call.answer(Call::GetMapKey { scope, key }).await?, ctx))
+            let asked = at_least(convert::min_version(&options)?, Call::GetMapKey { scope, key });
+            Ok(call.send(call.answer(asked).await?, ctx))
         })
     }
 
@@ -267,10 +280,13 @@ impl Store {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Id")] project: JsValue,
         ctx: Option<MaybeWaitUntil>,
+        options: Option<MaybeReadOptions>,
     ) -> OwnershipReadPromise {
+        let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
-            Ok(call.send(call.answer(Call::GetOwnership { project }).await?, ctx))
+            let asked = at_least(convert::min_version(&options)?, Call::GetOwnership { project });
+            Ok(call.send(call.answer(asked).await?, ctx))
         })
     }
 
@@ -290,7 +306,7 @@ impl Store {
         })
     }
 
-    /// Removes a project's rules; "absent" is cached: `{ cacheUpdated }`.
+    /// Removes a project's rules; "absent" is cached: `{ version, cacheUpdated }`.
     #[wasm_bindgen(js_name = deleteOwnership)]
     pub fn delete_ownership(
         &self,
@@ -310,11 +326,14 @@ impl Store {
         #[wasm_bindgen(unchecked_param_type = "Id")] project: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] event: JsValue,
         ctx: Option<MaybeWaitUntil>,
+        options: Option<MaybeReadOptions>,
     ) -> OwnersPromise {
+        let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         self.spawn(|call| async move {
             let project = convert::id(&project, "project")?;
             let event = from_js(&event).map_err(|e| Error::InvalidBody(format!("event data: {e}")))?;
-            Ok(call.send(call.answer(Call::Owners { project, event }).await?, ctx))
+            let asked = at_least(convert::min_version(&options)?, Call::Owners { project, event });
+            Ok(call.send(call.answer(asked).await?, ctx))
         })
     }
 
@@ -394,5 +413,14 @@ impl Store {
             to_js(&answer)
         });
         promise.unchecked_into()
+    }
+}
+
+/// `call` answered at `min_version` or later when one is given (a read's
+/// `minVersion` option).
+fn at_least(min_version: Option<u64>, call: Call) -> Call {
+    match min_version {
+        Some(min_version) => Call::AtLeast { min_version, call: Box::new(call) },
+        None => call,
     }
 }

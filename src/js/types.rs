@@ -121,10 +121,10 @@ export type Scope =
   | { user: Id; organization: Id; project?: never };
 
 /** The answer to `getMap`: every key set in the scope. */
-export interface MapRead extends Staleness { values: Record<string, unknown>; source: Source; version: number }
+export interface MapRead extends Staleness { values: Record<string, unknown>; source: Source; version: number; degraded?: true }
 
 /** The answer to `getMapKey` (`value: null` when the key is unset). */
-export interface MapKeyRead extends Staleness { key: string; value: unknown; source: Source; version: number }
+export interface MapKeyRead extends Staleness { key: string; value: unknown; source: Source; version: number; degraded?: true }
 
 /** The answer to `setMapKey`. */
 export interface MapKeySet { key: string; value: unknown; version: number; cacheUpdated: boolean }
@@ -160,7 +160,7 @@ export interface OwnershipRecord {
 export interface OwnershipInput { raw: string; fallthrough?: boolean; autoAssignment?: boolean; isActive?: boolean }
 
 /** The answer to `getOwnership` (`ownership: null`: the project has none). */
-export interface OwnershipRead extends Staleness { ownership: OwnershipRecord | null; source: Source }
+export interface OwnershipRead extends Staleness { ownership: OwnershipRecord | null; source: Source; degraded?: true }
 
 /** The answer to `putOwnership`. */
 export interface OwnershipWrite extends OwnershipRecord { cacheUpdated: boolean }
@@ -205,6 +205,13 @@ export interface SyncReport {
   /** What went wrong without failing the run. */
   problems: string[];
 }
+
+/**
+ * Options of a read. `minVersion`: read your writes - answer at least this
+ * origin version (the `version` a write answered) while the origin can be
+ * reached, else the best copy held with `degraded: true`.
+ */
+export interface ReadOptions { minVersion?: number }
 
 /** Synchronous option reads at one moment (see `Store.reader`). */
 export interface OptionReader {
@@ -272,6 +279,9 @@ extern "C" {
     /// `Scope`.
     #[wasm_bindgen(typescript_type = "Scope")]
     pub type ScopeArg;
+    /// Optional `ReadOptions` (`minVersion`).
+    #[wasm_bindgen(typescript_type = "ReadOptions | undefined")]
+    pub type MaybeReadOptions;
     /// `OwnershipInput`.
     #[wasm_bindgen(typescript_type = "OwnershipInput")]
     pub type OwnershipInputArg;
@@ -305,8 +315,8 @@ extern "C" {
     /// `Promise<OwnershipWrite>`.
     #[wasm_bindgen(typescript_type = "Promise<OwnershipWrite>")]
     pub type OwnershipWritePromise;
-    /// `Promise<{ cacheUpdated: boolean }>`.
-    #[wasm_bindgen(typescript_type = "Promise<{ cacheUpdated: boolean }>")]
+    /// `Promise<{ version: number; cacheUpdated: boolean }>`.
+    #[wasm_bindgen(typescript_type = "Promise<{ version: number; cacheUpdated: boolean }>")]
     pub type OwnershipDeletePromise;
     /// `Promise<OwnersAnswer>`.
     #[wasm_bindgen(typescript_type = "Promise<OwnersAnswer>")]

@@ -2,8 +2,8 @@
 //!
 //! The core states what it needs (`NetworkCache`, `DurableStore`, `Clock`)
 //! and this module provides it for a Worker: Workers KV (`kv`), the origin
-//! over `fetch` (`origin`), `Date.now()` (`clock`), behind the `worker`
-//! feature. The origin contract (verbs, paths, answer parsing) lives once,
+//! over `fetch` (`origin`), `Date.now()` (`clock`), the version beacon's
+//! Durable Object stub (`beacon`), behind the `worker` feature. The origin contract (verbs, paths, answer parsing) lives once,
 //! in `origin_api` and `origin_wire`, and one exchange with a hard timeout
 //! and abort in `exchange`: the Worker's client and the npm package's
 //! (`crate::js`) only move bytes. Everything here depends on the core;
@@ -22,6 +22,8 @@ pub mod pending {
     pub use crate::core::coalesce::PendingReads;
 }
 
+#[cfg(feature = "worker")]
+pub mod beacon;
 #[cfg(feature = "worker")]
 pub mod clock;
 #[cfg(feature = "worker")]

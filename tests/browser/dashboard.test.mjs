@@ -147,6 +147,10 @@ describe('dashboard', () => {
     assert.match(await text('#memory-stats [data-stat="entries"]'), /\/ 10,000/);
     assert.match(await text('#health-stats [data-stat="origin_down_since"]'), /answering/);
     assert.equal(await text('#health-stats [data-stat="oldest_stale_age_ms"]'), '—');
+    // The isolate's view of the version beacon: its known version and last check.
+    assert.ok(stats.beacon.enabled, JSON.stringify(stats.beacon));
+    assert.match(await text('#beacon-stats [data-stat="beacon_known_version"]'), /^[0-9][0-9,]*$/);
+    assert.match(await text('#beacon-stats [data-stat="beacon_last_check"]'), /ms ago/);
     for (const key of ['origin_errors', 'kv_errors', 'stale_served']) {
       assert.equal(await page.locator(`#health-stats [data-stat="${key}"]`).count(), 1, key);
     }

@@ -76,6 +76,28 @@ test("every call sends the edge API's method, path, query, token and body", asyn
   assert.ok(edge.seen.every((r) => r.auth === "Bearer t0k"));
 });
 
+test("a read's minVersion travels as the edge's min_version query parameter; a bad one is refused unsent", async () => {
+  const edge = fetcher(() => ({ json: {} }));
+  const c = client(edge);
+  await c.getOption("mail.host", undefined, { minVersion: 12 });
+  await c.getMapKey({ user: 7, project: 42 }, "k", undefined, { minVersion: "13" });
+  await c.getOwnership(42, undefined, { minVersion: 14n });
+  await c.owners(42, {}, undefined, { minVersion: 15 });
+  await c.getMap({ organization: 3 }, undefined, {});
+  const sent = edge.seen.map((r) => r.url.pathname + r.url.search);
+  assert.deepEqual(sent, [
+    "/v1/options/mail.host?min_version=12",
+    "/v1/users/7/options/k?project=42&min_version=13",
+    "/v1/projects/42/ownership?min_version=14",
+    "/v1/projects/42/owners?min_version=15",
+    "/v1/organizations/3/options",
+  ]);
+  for (const bad of [-1, 1.5, "x", Number.MAX_SAFE_INTEGER + 2]) {
+    await rejectsWith(c.getOption("mail.host", undefined, { minVersion: bad }), "invalid_body");
+  }
+  assert.equal(edge.seen.length, 5, "nothing sent for a bad minVersion");
+});
+
 test("answers take the Store's camelCase top-level keys; nested data stays as the edge sends it", async () => {
   const answers = {
     "/v1/options/o": { name: "o", value: { snake_key: 1 }, source: "kv", degraded: false, lookup: "kv", version: 3 },

@@ -315,3 +315,25 @@ test("degraded answers are never kept for the fast path", async () => {
   assert.equal(read.degraded, true);
   assert.equal(store.peekOption("mail.host"), undefined);
 });
+
+test("minVersion: a read passes over a copy older than the version asked for, past the fast path", async () => {
+  const kv = memoryKv();
+  const store = storeOn(kv);
+  const first = await store.setOption("mail.from", "first@example.com");
+  assert.equal((await store.getOption("mail.from")).source, "local");
+  // Another writer, straight at the origin: this store's copy is older.
+  const put = await fetch(`${origin.url}/options/mail.from`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ value: "second@example.com" }),
+  });
+  const other = await put.json();
+  assert.ok(other.version > first.version, JSON.stringify(other));
+  assert.equal((await store.getOption("mail.from")).value, "first@example.com", "without minVersion: the ttl rules");
+  const read = await store.getOption("mail.from", undefined, { minVersion: other.version });
+  assert.deepEqual([read.value, read.source, read.version], ["second@example.com", "origin", other.version]);
+  assert.equal((await store.getOption("mail.from")).value, "second@example.com", "memory took the newer copy");
+  await rejectsWith(store.getOption("mail.from", undefined, { minVersion: -1 }), "invalid_body");
+  const deleted = await store.deleteOwnership(77);
+  assert.ok(Number.isInteger(deleted.version), "an ownership delete answers its version");
+});

@@ -135,7 +135,8 @@ test("ownership: absence is cached (one origin call), then put, owners, delete",
   assert.equal(read.ownership.autoAssignment, true);
 
   const deleted = await store.deleteOwnership(501);
-  assert.deepEqual(deleted, { cacheUpdated: true });
+  assert.ok(Number.isInteger(deleted.version) && deleted.version > 0, JSON.stringify(deleted));
+  assert.deepEqual(deleted, { version: deleted.version, cacheUpdated: true });
   assert.deepEqual(await store.getOwnership(501), { ownership: null, source: "local" });
   assert.equal((await storeOn(kv).getOwnership(501)).ownership, null, "KV caches the absence");
 });

@@ -262,8 +262,9 @@ test("one handler sequence answers alike through the Store, the service binding 
     assert.deepEqual(normalise(url.steps[i]), normalise(store.steps[i]), `URL vs Store at "${name}"`);
   }
   // stats(): the edge isolate's counters under the Store's names, without the
-  // Store's JS fast-path counter, with the edge's config problems.
-  const expected = store.statsKeys.filter((k) => k !== "hitsHot").concat("configProblems").sort();
+  // Store's JS fast-path counter, with the edge's config problems and its
+  // isolate's view of the version beacon (the package has no beacon).
+  const expected = store.statsKeys.filter((k) => k !== "hitsHot").concat("configProblems", "beacon").sort();
   assert.deepEqual(binding.statsKeys, expected);
   assert.deepEqual(url.statsKeys, expected);
 });

@@ -246,9 +246,21 @@ impl Worker {
     /// Starts `wrangler dev` against `origin_url` with KV state under
     /// `state`, the tokens of `.dev.vars.example`, plus extra
     /// `--var NAME:VALUE` pairs. Waits until `/healthz` answers 200.
+    ///
+    /// The version beacon is off (`BEACON_CHECK_MS=0`) unless `vars` turn
+    /// it on: these suites prove the time-based lifecycle, the sync job and
+    /// origin faults, and count the origin's requests, which the beacon's
+    /// own poll of the change feed would add to (tests/e2e_propagation.rs
+    /// runs the beacon).
     pub fn start(origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
         ensure_dev_vars();
-        let mut all = vec![("READ_TOKEN", READ), ("ADMIN_TOKEN", ADMIN), ("ORIGIN_TOKEN", ORIGIN_TOKEN)];
+        let mut all = vec![
+            ("READ_TOKEN", READ),
+            ("ADMIN_TOKEN", ADMIN),
+            ("ORIGIN_TOKEN", ORIGIN_TOKEN),
+            ("BEACON_CHECK_MS", "0"),
+        ];
+        all.retain(|(name, _)| !vars.iter().any(|(n, _)| n == name));
         all.extend_from_slice(vars);
         let worker = Worker::launch(&root().join("wrangler.toml"), origin_url, state, &all);
         let health = worker.call("GET", "/healthz", None, None);
@@ -303,6 +315,36 @@ impl Worker {
     }
 
     fn launch_in(cwd: &Path, config: &Path, origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
+        Worker::launch_with_env(cwd, config, origin_url, state, vars, &[])
+    }
+
+    /// Starts `wrangler dev` of `config` from `cwd` with the tokens of
+    /// `.dev.vars.example`, `vars`, and extra environment `env` for wrangler
+    /// itself (e.g. `WRANGLER_REGISTRY_PATH`, the local dev registry through
+    /// which Workers of separate `wrangler dev` processes reach each other's
+    /// Durable Objects). Waits until `/healthz` answers.
+    pub fn start_with_env(
+        cwd: &Path,
+        config: &Path,
+        origin_url: &str,
+        state: &Path,
+        vars: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Worker {
+        ensure_dev_vars();
+        let mut all = vec![("READ_TOKEN", READ), ("ADMIN_TOKEN", ADMIN), ("ORIGIN_TOKEN", ORIGIN_TOKEN)];
+        all.extend_from_slice(vars);
+        Worker::launch_with_env(cwd, config, origin_url, state, &all, env)
+    }
+
+    fn launch_with_env(
+        cwd: &Path,
+        config: &Path,
+        origin_url: &str,
+        state: &Path,
+        vars: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Worker {
         let port = free_port();
         let log = state.join(format!("wrangler-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("wrangler log");
@@ -327,6 +369,9 @@ impl Worker {
             .process_group(0);
         for (name, value) in vars {
             cmd.args(["--var", &format!("{name}:{value}")]);
+        }
+        for (name, value) in env {
+            cmd.env(name, value);
         }
         let child = cmd.spawn().expect("start wrangler dev");
         let mut worker = Worker { child: Some(child), port, log };
@@ -538,9 +583,27 @@ pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) ->
     try_call(method, url, token, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
 }
 
+/// A request with `token` and extra `headers`, no body.
+pub fn call_with_headers(method: &str, url: &str, token: &str, headers: &[(&str, &str)]) -> Reply {
+    try_call_with(method, url, Some(token), None, headers).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
 fn try_call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> Result<Reply, String> {
+    try_call_with(method, url, token, body, &[])
+}
+
+fn try_call_with(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<Reply, String> {
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
     let mut request = agent.request(method, url);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
     if let Some(token) = token {
         request = request.set("Authorization", &format!("Bearer {token}"));
     }

@@ -115,6 +115,23 @@ function render(s) {
   stat(memory, 'bytes', 'Bytes', `${bytes(s.bytes)} / ${bytes(s.max_bytes)}`);
   meter(memory, s.bytes, s.max_bytes, 'Bytes used of the bound');
 
+  // This isolate's view of the version beacon: what it knows, when it last
+  // looked, how far the beacon's poll of the origin trails.
+  const beacon = s.beacon || {};
+  const checks = $('#beacon-stats');
+  checks.replaceChildren();
+  if (!beacon.enabled) {
+    stat(checks, 'beacon_enabled', 'Beacon', 'not checked (no BEACON binding, BEACON_CHECK_MS=0, or no request yet)', '');
+  } else {
+    const age = beacon.last_check_age_ms;
+    const late = age == null || age > 5000;
+    stat(checks, 'beacon_known_version', 'Known origin version', num(beacon.known_version));
+    stat(checks, 'beacon_last_check', 'Last check', age == null ? 'never answered' : `${num(age)} ms ago`, late ? 'bad' : 'good');
+    stat(checks, 'beacon_check_ms', 'Last check took', beacon.last_check_ms == null ? '–' : `${num(beacon.last_check_ms)} ms`);
+    stat(checks, 'beacon_behind', 'Behind the beacon (versions)', num(beacon.behind), beacon.behind ? 'bad' : 'good');
+    stat(checks, 'beacon_check_failures', 'Failed checks', num(beacon.check_failures), beacon.check_failures ? 'bad' : '');
+  }
+
   const problems = Array.isArray(s.config_problems) ? s.config_problems : [];
   $('#config-problems-card').hidden = problems.length === 0;
   $('#config-problems').replaceChildren(...problems.map((p) => h('li', {}, p)));

@@ -90,7 +90,9 @@ fn writes_and_reads_of_every_kind_answer_the_http_apis_json() {
         w.answer(Call::Owners { project: 9, event: json!({"stacktrace": {"frames": [{"filename": "src/a.py"}]}}) });
     assert_eq!(owners.body["source"], json!("local"));
     assert_eq!(owners.body["owners"], json!([{"type": "team", "identifier": "web"}]));
-    assert_eq!(w.answer(Call::DeleteOwnership { project: 9 }).body, json!({"cache_updated": true}));
+    let deleted = w.answer(Call::DeleteOwnership { project: 9 }).body;
+    assert_eq!(deleted["cache_updated"], json!(true));
+    assert!(deleted["version"].as_u64() > put.body["version"].as_u64(), "a delete answers its version: {deleted}");
     assert_eq!(w.answer(Call::GetOwnership { project: 9 }).body, json!({"ownership": null, "source": "local"}));
 
     let recorded = w.answer(Call::RecordLastProcessed { project: 9, hash_ids: vec![1, 2], event_id: "ev".into() });
@@ -111,4 +113,19 @@ fn a_call_that_fails_is_the_cores_error() {
     let input = OwnershipInput { raw: "bogus:x #t".into(), fallthrough: None, auto_assignment: None, is_active: None };
     let rules = block_on(w.subject.answer(&w.io(), Call::PutOwnership { project: 1, input })).expect_err("refused");
     assert_eq!(rules.to_json()["line"], json!(1));
+}
+
+#[test]
+fn a_read_at_a_min_version_above_what_memory_holds_asks_the_origin_and_writes_answer_their_version() {
+    let w = World::new();
+    w.origin.store("app.colour", json!("blue"));
+    assert_eq!(w.answer(get_option("app.colour", true, false)).body["source"], json!("origin"));
+    let newer = w.origin.store("app.colour", json!("green"));
+    let at_least = |min_version| Call::AtLeast { min_version, call: Box::new(get_option("app.colour", true, false)) };
+    assert_eq!(w.answer(at_least(1)).body["source"], json!("local"), "memory's copy is at 1");
+    let read = w.answer(at_least(newer));
+    assert_eq!((read.body["value"].clone(), read.body["version"].clone()), (json!("green"), json!(newer)));
+    let set = w.answer(Call::SetOption { name: "app.colour".into(), value: json!("red") });
+    let read = w.answer(at_least(set.body["version"].as_u64().expect("a write answers its version")));
+    assert_eq!(read.body["value"], json!("red"));
 }

@@ -7,8 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
-use super::{Change, ChangePage, Changed, Clock, DurableStore, NetworkCache, TierError};
+use super::{Beacon, Change, ChangePage, Changed, Clock, DurableStore, NetworkCache, TierError};
 use crate::core::lifecycle::Millis;
+use crate::core::propagation::{self, BeaconAnswer, ChangeLog};
 use crate::core::scope::{Id, Scope};
 use crate::core::slot::{Slot, Versioned};
 
@@ -324,6 +325,50 @@ impl FakeOrigin {
             Some(Slot::Present(v)) => Some(v),
             _ => None,
         }
+    }
+}
+
+/// A version beacon over an in-memory change log, up or down on command,
+/// counting what it is asked.
+#[derive(Default)]
+pub struct FakeBeacon {
+    pub log: RefCell<ChangeLog>,
+    pub mode: Cell<Mode>,
+    /// "Changes after" asked.
+    pub asks: Cell<u32>,
+    /// Writes told.
+    pub tells: Cell<u32>,
+}
+
+impl FakeBeacon {
+    /// One run of the beacon's alarm: pages of the origin's feed into the log.
+    pub async fn poll(&self, origin: &FakeOrigin) -> Result<(), TierError> {
+        loop {
+            let cursor = self.log.borrow().cursor();
+            let page = origin.changes_after(cursor, 50).await?;
+            propagation::absorb(&mut self.log.borrow_mut(), &page);
+            if !page.more {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Beacon for FakeBeacon {
+    async fn changes_after(&self, after: u64) -> Result<BeaconAnswer, TierError> {
+        self.asks.set(self.asks.get() + 1);
+        failure(self.mode.get()).map_or(Ok(()), Err)?;
+        Ok(self.log.borrow().changes_after(after))
+    }
+
+    async fn announce(&self, changes: &[(u64, String)]) -> Result<(), TierError> {
+        self.tells.set(self.tells.get() + 1);
+        failure(self.mode.get()).map_or(Ok(()), Err)?;
+        let mut log = self.log.borrow_mut();
+        for (version, key) in changes {
+            log.record(*version, key);
+        }
+        Ok(())
     }
 }
 

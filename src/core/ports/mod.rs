@@ -15,9 +15,11 @@
 //! | `failure` | `TierError`: how a call to KV or the origin failed, and what each failure means |
 //! | `kv` | `NetworkCache` (Workers KV), its bulk-read size and its 60 s minimum expiry |
 //! | `origin` | `DurableStore` (the origin API) and its change feed (`ChangePage`) |
+//! | `beacon` | `Beacon`: the version beacon's "changes after V" and being told of writes |
 //! | `clock` | `Clock`: the time, handed in, and a way to wait |
 //! | `fake` | (tests) fakes of every port that fail on command and count their calls |
 
+mod beacon;
 mod clock;
 mod failure;
 mod kv;
@@ -26,6 +28,7 @@ mod origin;
 #[cfg(test)]
 pub mod fake;
 
+pub use beacon::Beacon;
 pub use clock::Clock;
 pub use failure::TierError;
 pub use kv::{kv_expiration, NetworkCache, KV_BULK_KEYS, KV_MIN_EXPIRATION_SECS};

@@ -20,6 +20,12 @@
 //!   a KV failure does not fail the write, it is reported
 //!   (`cache_updated: false`) and left to the sync job. KV writes keep to
 //!   one per second per key and never move KV back (`kv_writes`).
+//! - `beacon`: the version beacon's side (`propagation`): the background
+//!   check that gives changed keys a minimum version, the writes to tell
+//!   it, and the floors every read keeps to — a copy below its key's
+//!   minimum is not fresh (memory) or not trusted (KV) while the origin can
+//!   be asked, no answer is below one this isolate already gave, and a read
+//!   with `min_version` answers at least it while the origin can be asked.
 //! - `failure`: the caller-facing error of a read or write that failed.
 //!
 //! This file holds the state they share: isolate memory, counters, the
@@ -27,6 +33,7 @@
 //! memory (`TieredCache::remember`, which never moves it to an older
 //! version: `version`).
 
+mod beacon;
 mod failure;
 mod read;
 mod write;
@@ -42,6 +49,7 @@ use super::key::CacheKey;
 use super::kv_writes::KvWrites;
 use super::lifecycle::{Millis, Policy};
 use super::memory::{Limits, Lookup, MemoryCache, SWEEP_BUDGET};
+use super::propagation::View;
 use super::settings::defaults::KV_RETENTION_SECS;
 use super::slot::{Slot, Versioned};
 use super::snapshot::HeldSnapshot;
@@ -99,6 +107,8 @@ pub struct TieredCache {
     down_since: Cell<Option<Millis>>,
     /// The oldest stale answer since the origin last answered.
     oldest_stale: Cell<Option<Millis>>,
+    /// This isolate's view of the version beacon (`propagation`).
+    view: RefCell<View>,
 }
 
 impl TieredCache {
@@ -118,6 +128,7 @@ impl TieredCache {
             snapshot: HeldSnapshot::default(),
             down_since: Cell::new(None),
             oldest_stale: Cell::new(None),
+            view: RefCell::new(View::default()),
         }
     }
 
@@ -155,6 +166,14 @@ impl TieredCache {
         }
     }
 
+    /// The same cache checking the version beacon at most once per
+    /// `check_ms` (`BEACON_CHECK_MS`).
+    #[must_use]
+    pub fn with_beacon_check_ms(mut self, check_ms: Millis) -> Self {
+        self.view = RefCell::new(View::new(check_ms));
+        self
+    }
+
     /// The same cache with other timeouts.
     #[must_use]
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
@@ -172,6 +191,8 @@ impl TieredCache {
     /// When the isolate-memory entry of `key` stops being fresh, if it is
     /// fresh at `now` (a peek: no counters, no recency). Lets the npm
     /// package serve a fresh answer from JS without crossing into wasm.
+    /// (An entry a beacon check found below its minimum was made stale
+    /// then, so it is not handed out here either.)
     pub fn fresh_until(&self, key: &CacheKey, now: Millis) -> Option<Millis> {
         self.memory.borrow().fresh_until(key, now)
     }

@@ -32,11 +32,15 @@ use crate::core::version;
 pub struct Read {
     /// The value or absent marker, with its version.
     pub entry: Rc<Versioned>,
-    /// `Local`, `Kv`, `Origin` or `Stale`.
+    /// `Local`, `Kv`, `Origin`, `Stale` or `Snapshot`.
     pub source: Source,
     /// A stale value was answered without waiting for the origin: the
     /// caller should refresh the key in the background (`revalidate`).
     pub refresh: bool,
+    /// The copy answered is known not to be current (below its key's
+    /// minimum version, or the version asked for): the origin could not be
+    /// asked, and this was the best held.
+    pub degraded: bool,
     /// How old a stale answer is (`Stale`, `Snapshot`): since the origin
     /// gave it, when that is known.
     pub age_ms: Option<Millis>,
@@ -44,23 +48,13 @@ pub struct Read {
 
 impl Read {
     fn fresh(entry: Rc<Versioned>, source: Source) -> Read {
-        Read { entry, source, refresh: false, age_ms: None }
+        Read { entry, source, refresh: false, degraded: false, age_ms: None }
     }
 
-    fn stale(entry: Rc<Versioned>, source: Source, refresh: bool, now: Millis) -> Read {
+    fn stale(entry: Rc<Versioned>, source: Source, refresh: bool, degraded: bool, now: Millis) -> Read {
         let age_ms = entry.age(now);
-        Read { entry, source, refresh, age_ms }
+        Read { entry, source, refresh, degraded, age_ms }
     }
-}
-
-/// What KV held for a key.
-enum KvCopy {
-    /// Nothing usable: a miss, or older than the stale copy in memory.
-    Missing,
-    /// A copy within its freshness: answer with it.
-    Fresh(Versioned),
-    /// A copy past its freshness: a stale copy, for when the origin fails.
-    Expired(Versioned),
 }
 
 /// The newer of two stale copies.
@@ -95,75 +89,150 @@ impl TieredCache {
         C: Clock,
         F: Future<Output = Result<Versioned, TierError>>,
     {
+        self.read_at_least(key, policy, None, kv, clock, fetch).await
+    }
+
+    /// Reads `key` through the tiers, answering at least `min_version`
+    /// while the origin can answer (`propagation::satisfies`): a copy in
+    /// memory or KV that does not is passed over for the origin. Whatever
+    /// answers, no answer is below one this isolate already gave for `key`.
+    pub async fn read_at_least<K, C, F>(
+        &self,
+        key: &CacheKey,
+        policy: Policy,
+        min_version: Option<u64>,
+        kv: &K,
+        clock: &C,
+        fetch: impl FnOnce() -> F,
+    ) -> Result<Read, ReadFailure>
+    where
+        K: NetworkCache,
+        C: Clock,
+        F: Future<Output = Result<Versioned, TierError>>,
+    {
+        let read = self.read_through(key, policy, min_version, kv, clock, fetch).await;
+        if let Ok(read) = &read {
+            self.note_answered(key, read.entry.version, clock.now_ms());
+        }
+        read
+    }
+
+    async fn read_through<K, C, F>(
+        &self,
+        key: &CacheKey,
+        policy: Policy,
+        min_version: Option<u64>,
+        kv: &K,
+        clock: &C,
+        fetch: impl FnOnce() -> F,
+    ) -> Result<Read, ReadFailure>
+    where
+        K: NetworkCache,
+        C: Clock,
+        F: Future<Output = Result<Versioned, TierError>>,
+    {
         let started = clock.now_ms();
         self.sweep(started);
-        let stale = match self.memory.borrow_mut().get(key, started) {
-            Lookup::Fresh(entry) => {
+        let ok = |version: u64| self.satisfies(key, version, min_version);
+        let held = self.memory.borrow_mut().get(key, started);
+        let stale = match held {
+            Lookup::Fresh(entry) if ok(entry.version) => {
                 self.stats.bump(Counter::HitLocal);
                 self.count_negative(&entry);
                 return Ok(Read::fresh(entry, Source::Local));
             }
-            Lookup::Stale(entry) if policy.stale_while_revalidate => {
+            // Below its key's minimum version (or the version asked for):
+            // no longer fresh, kept as the copy to fall back on.
+            Lookup::Fresh(entry) => Some(entry),
+            Lookup::Stale(entry) if policy.stale_while_revalidate && (min_version.is_none() || ok(entry.version)) => {
                 self.stats.bump(Counter::StaleServed);
                 self.served_stale(&entry, started);
-                return Ok(Read::stale(entry, Source::Stale, true, started));
+                let degraded = !ok(entry.version);
+                return Ok(Read::stale(entry, Source::Stale, true, degraded, started));
             }
             Lookup::Stale(entry) => Some(entry),
             Lookup::Miss => None,
         };
         self.stats.bump(Counter::Miss);
+        // The stale copy may answer at the soft timeout only when it meets
+        // the version asked for; otherwise the origin gets its whole time.
+        let soft_stale = stale.clone().filter(|s| min_version.is_none() || ok(s.version));
 
         // Coalescing: one fetch per key in flight; the others wait on timers
         // of their own and then read memory (`coalesce`).
-        let soft_deadline = stale.as_ref().map(|_| started.saturating_add(self.timeouts.soft_ms));
+        let soft_deadline = soft_stale.as_ref().map(|_| started.saturating_add(self.timeouts.soft_ms));
         let _leading = loop {
             let until = match self.inflight.lead(key, clock.now_ms(), self.timeouts.lease_ms()) {
                 Ok(leading) => break leading,
                 Err(until) => until,
             };
-            let waited = wait_for_leader(&self.inflight, key, until, soft_deadline, clock, |now| self.fresh(key, now));
-            match (waited.await, &stale) {
+            let waited = wait_for_leader(&self.inflight, key, until, soft_deadline, clock, |now| {
+                self.fresh_for(key, now, min_version)
+            });
+            match (waited.await, &soft_stale) {
                 (Waited::Filled(entry), _) => {
                     self.stats.bump(Counter::Coalesced);
                     self.count_negative(&entry);
                     return Ok(Read::fresh(entry, Source::Local));
                 }
                 (Waited::SoftTimeout, Some(stale)) => {
+                    let now = clock.now_ms();
                     self.stats.bump(Counter::StaleServed);
-                    self.served_stale(stale, clock.now_ms());
-                    return Ok(Read::stale(Rc::clone(stale), Source::Stale, false, clock.now_ms()));
+                    self.served_stale(stale, now);
+                    let degraded = !ok(stale.version);
+                    return Ok(Read::stale(Rc::clone(stale), Source::Stale, false, degraded, now));
                 }
                 (Waited::SoftTimeout | Waited::LeaderGone, _) => {}
             }
         };
 
-        let (kv_error, expired) = match self.read_kv(key, stale.as_deref(), kv, clock).await {
-            Ok(KvCopy::Fresh(found)) => {
-                self.stats.bump(Counter::HitKv);
-                let entry = self.remember(key, found, policy, clock.now_ms());
-                self.count_negative(&entry);
-                return Ok(Read::fresh(entry, Source::Kv));
+        // KV: a copy older than the stale one in memory is never answered
+        // (only the origin can settle which is current); one past its
+        // freshness (`KV_EXPIRATION_SECS` since the origin gave it), or
+        // below its key's minimum, or the version asked for, is kept aside
+        // to answer only if the origin cannot (and never below what was
+        // answered).
+        let mut kv_seen = None;
+        let mut kv_fallback = None;
+        let kv_error = match self.read_kv(key, kv, clock).await {
+            Ok(Some(found)) => {
+                let expired = self.kv_expired(&found, clock.now_ms());
+                kv_seen = Some(KvSeen { version: found.version, expired });
+                let behind_memory = stale.as_ref().is_some_and(|s| version::is_older(found.version, s.version));
+                if !behind_memory && !expired && ok(found.version) {
+                    self.stats.bump(Counter::HitKv);
+                    let entry = self.remember(key, found, policy, clock.now_ms());
+                    self.count_negative(&entry);
+                    return Ok(Read::fresh(entry, Source::Kv));
+                }
+                if !behind_memory && found.version >= self.floor(key).answered {
+                    kv_fallback = Some(Rc::new(found));
+                }
+                None
             }
-            Ok(KvCopy::Expired(found)) => (None, Some(Rc::new(found))),
-            Ok(KvCopy::Missing) => (None, None),
-            Err(e) => (Some(e), None),
+            Ok(None) => None,
+            Err(e) => Some(e),
         };
-        let stale = newest(stale, expired);
+        // With only KV's stale copy in hand, the origin gets the soft
+        // timeout too.
+        let soft_stale = newest(soft_stale, kv_fallback.clone().filter(|c| min_version.is_none() || ok(c.version)));
 
         let gate = self.throttle.gate(key, clock.now_ms());
         let answer = if !gate.allows() {
             self.stats.bump(Counter::Throttled);
             Err(TierError::Throttled)
-        } else if let Some(stale) = &stale {
+        } else if let Some(stale) = &soft_stale {
             // Only the soft timeout: past it, the stale value answers now and
             // the key is refreshed in the background.
             match race(fetch(), clock.sleep(self.timeouts.soft_ms)).await {
                 First::Left(answer) => answer,
                 First::Right(()) => {
+                    let now = clock.now_ms();
                     self.stats.bump(Counter::SoftTimeout);
                     self.stats.bump(Counter::StaleServed);
-                    self.served_stale(stale, clock.now_ms());
-                    return Ok(Read::stale(Rc::clone(stale), Source::Stale, true, clock.now_ms()));
+                    self.served_stale(stale, now);
+                    let degraded = !ok(stale.version);
+                    return Ok(Read::stale(Rc::clone(stale), Source::Stale, true, degraded, now));
                 }
             }
         } else {
@@ -178,7 +247,12 @@ impl TieredCache {
                 let now = clock.now_ms();
                 let entry = self.remember(key, found.given_at(now), policy, now);
                 self.count_negative(&entry);
-                self.fill_kv(key, &entry, kv, now).await;
+                // Read before write: KV is rewritten only when what it held
+                // (read just now) is older than the origin's answer, or
+                // past its freshness.
+                if kv_seen.is_none_or(|seen| seen.replaced_by(entry.version)) {
+                    self.fill_kv(key, &entry, kv, now).await;
+                }
                 Ok(Read::fresh(entry, Source::Origin))
             }
             // The origin is up and refused the request as the caller's
@@ -195,22 +269,28 @@ impl TieredCache {
                     self.throttle.failed(key, now);
                     self.origin_failed(now);
                 }
-                // The entry may have died, or a newer one come, while we
-                // waited; look again.
+                // The best copy held: memory (which may have changed while
+                // we waited; look again) or KV's, the newer; marked degraded
+                // when it does not meet its minimum or the version asked for.
                 let held = match self.memory.borrow_mut().get(key, now) {
                     Lookup::Fresh(entry) | Lookup::Stale(entry) => Some(entry),
                     Lookup::Miss => None,
                 };
-                if let Some(entry) = newest(held, stale) {
+                if let Some(entry) = newest(held, kv_fallback) {
                     self.stats.bump(Counter::StaleServed);
                     self.served_stale(&entry, now);
-                    return Ok(Read::stale(entry, Source::Stale, false, now));
+                    let degraded = !ok(entry.version);
+                    return Ok(Read::stale(entry, Source::Stale, false, degraded, now));
                 }
-                if let Some(entry) = self.snapshot.get(kv, now).await.and_then(|s| s.lookup(key)) {
+                // Nothing held anywhere: the last-known-good snapshot, never
+                // below what this isolate already answered.
+                let snapshot = self.snapshot.get(kv, now).await.and_then(|s| s.lookup(key));
+                if let Some(entry) = snapshot.filter(|e| e.version >= self.floor(key).answered) {
                     self.stats.bump(Counter::SnapshotServed);
                     let entry = Rc::new(entry);
                     self.served_stale(&entry, now);
-                    return Ok(Read::stale(entry, Source::Snapshot, false, now));
+                    let degraded = !ok(entry.version);
+                    return Ok(Read::stale(entry, Source::Snapshot, false, degraded, now));
                 }
                 Err(ReadFailure { kv: kv_error, origin })
             }
@@ -247,7 +327,12 @@ impl TieredCache {
                 self.stats.bump(Counter::Revalidated);
                 let now = clock.now_ms();
                 let entry = self.remember(key, found.given_at(now), policy, now);
-                self.fill_kv(key, &entry, kv, now).await;
+                // Read before write: never replace a newer copy in KV.
+                let held = self.read_kv(key, kv, clock).await.ok().flatten();
+                let seen = held.map(|copy| KvSeen { version: copy.version, expired: self.kv_expired(&copy, now) });
+                if seen.is_none_or(|seen| seen.replaced_by(entry.version)) {
+                    self.fill_kv(key, &entry, kv, clock.now_ms()).await;
+                }
                 true
             }
             Err(TierError::Refused(..)) => {
@@ -263,38 +348,56 @@ impl TieredCache {
         }
     }
 
-    /// One KV read, with its hard timeout. `Missing`: nothing usable (a
-    /// miss, or a copy older than the stale one in memory, which only the
-    /// origin can settle); `Expired`: a copy past `KV_EXPIRATION_SECS`.
+    /// Whether KV's copy is past its freshness at `now`: older than
+    /// `KV_EXPIRATION_SECS` since the origin gave it (counted).
+    fn kv_expired(&self, copy: &Versioned, now: Millis) -> bool {
+        let expired = copy.age(now).is_some_and(|age| age >= self.kv_fresh_ms());
+        if expired {
+            self.stats.bump(Counter::KvExpired);
+        }
+        expired
+    }
+
+    /// One KV read, with its hard timeout, decoded. `Ok(None)`: a miss.
     async fn read_kv<K: NetworkCache, C: Clock>(
         &self,
         key: &CacheKey,
-        stale: Option<&Versioned>,
         kv: &K,
         clock: &C,
-    ) -> Result<KvCopy, TierError> {
+    ) -> Result<Option<Versioned>, TierError> {
         let got = match race(kv.get(key.as_str()), clock.sleep(self.timeouts.kv_ms)).await {
             First::Left(got) => got,
             First::Right(()) => Err(TierError::Timeout),
         };
         match got {
             Ok(Some(text)) => match envelope::decode(&text) {
-                Ok(found) if stale.is_some_and(|s| version::is_older(found.version, s.version)) => Ok(KvCopy::Missing),
-                Ok(found) if found.age(clock.now_ms()).is_some_and(|age| age >= self.kv_fresh_ms()) => {
-                    self.stats.bump(Counter::KvExpired);
-                    Ok(KvCopy::Expired(found))
-                }
-                Ok(found) => Ok(KvCopy::Fresh(found)),
+                Ok(found) => Ok(Some(found)),
                 Err(e) => {
                     self.stats.bump(Counter::KvError);
                     Err(TierError::Garbage(e.0))
                 }
             },
-            Ok(None) => Ok(KvCopy::Missing),
+            Ok(None) => Ok(None),
             Err(e) => {
                 self.stats.bump(Counter::KvError);
                 Err(e)
             }
         }
+    }
+}
+
+/// What a read saw in KV before asking the origin.
+#[derive(Debug, Clone, Copy)]
+struct KvSeen {
+    version: u64,
+    expired: bool,
+}
+
+impl KvSeen {
+    /// Whether the origin's answer at `version` should replace it: it is
+    /// older, or past its freshness (rewritten with the time the origin
+    /// gave it now, so other isolates find it fresh again).
+    fn replaced_by(self, version: u64) -> bool {
+        version::is_older(self.version, version) || (self.expired && !version::is_older(version, self.version))
     }
 }

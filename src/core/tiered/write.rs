@@ -17,7 +17,8 @@ use crate::core::slot::Versioned;
 use crate::core::stats::Counter;
 
 impl TieredCache {
-    /// Records what the origin accepted: memory at once, then KV. Returns
+    /// Records what the origin accepted: memory at once, then KV, and the
+    /// write is queued for the version beacon. Returns
     /// whether KV took it (`cache_updated`).
     pub async fn after_write<K: NetworkCache, C: Clock>(
         &self,
@@ -30,6 +31,9 @@ impl TieredCache {
         self.throttle.origin_up();
         self.origin_answered();
         let now = clock.now_ms();
+        // Older copies are no longer current here, and the beacon is told
+        // after the response (`take_announcements`).
+        self.note_written(key, written.version, now);
         let written = if written.since == 0 { written.given_at(now) } else { written };
         let entry = self.remember(key, written, policy, now);
         self.put_kv(key, &entry, kv, now).await

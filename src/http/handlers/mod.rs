@@ -17,7 +17,9 @@ use worker::{Context, Env, Request, Response};
 use super::auth::{self, Access};
 use super::body;
 use super::isolate::{self, Isolate, KV_BINDING};
+use super::min_version;
 use super::percent;
+use super::propagate;
 use super::reply;
 use super::route::{self, Method, Route};
 use crate::core::answer::{Answer, Refresh};
@@ -121,15 +123,20 @@ async fn serve(
     let header = req.headers().get("authorization").ok().flatten();
     let access = auth::authorize(header.as_deref(), &isolate.settings)?;
     let route = route::route(method, path, query)?;
-    if route.is_write() {
+    if route.is_write() || route == Route::BeaconStats {
         auth::require_admin(access)?;
     }
+    let header = req.headers().get(min_version::HEADER).ok().flatten();
+    let min_version = min_version::min_version(query, header.as_deref())?;
+    // The beacon check runs beside this request, never before it.
+    propagate::check_if_due(&isolate, env, worker_ctx);
     let kv = kv_binding(env)?;
     let origin = isolate.origin_client();
     let io = Io { kv: &kv, origin: &origin, clock: &WorkerClock };
     let ctx = Ctx { isolate: &isolate, io, access, env, worker_ctx, pending: origin.pending() };
-    let response = dispatch(req, &ctx, route).await?;
-    Ok((response, isolate.settings.debug))
+    let response = dispatch(req, &ctx, route, min_version).await;
+    propagate::announce_writes(&isolate, env, worker_ctx);
+    Ok((response?, isolate.settings.debug))
 }
 
 /// `GET /healthz`: 200 `{"ok": true}` when the Worker has every secret it
@@ -164,7 +171,7 @@ const VALUE_BODY: &str = "{\"value\": <json>}";
 
 /// The answers only HTTP gives, or the core's call for `route` (its body
 /// read within the size limit first), answered.
-async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Response, Error> {
+async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route, min_version: Option<u64>) -> Result<Response, Error> {
     let limit = ctx.isolate.settings.max_body_bytes;
     let admin = ctx.access == Access::Admin;
     let call = match route {
@@ -172,6 +179,7 @@ async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Resp
         Route::ListOptions => return Ok(admin::list(ctx)),
         Route::WhoAmI => return Ok(admin::whoami(ctx)),
         Route::Stats => return Ok(admin::stats(ctx)),
+        Route::BeaconStats => return Ok(admin::beacon(ctx).await),
         Route::GetOption(name) => Call::GetOption { name, reveal_credentials: admin, keep: false },
         Route::SetOption(name) => {
             Call::SetOption { name, value: read_json::<ValueBody>(req, limit, VALUE_BODY).await?.value }
@@ -197,6 +205,10 @@ async fn dispatch(req: &mut Request, ctx: &Ctx<'_>, route: Route) -> Result<Resp
         }
         Route::FetchLastEvents(project, hash_ids) => Call::LastProcessed { project, hash_ids },
         Route::Sync => Call::Sync,
+    };
+    let call = match min_version {
+        Some(min_version) => Call::AtLeast { min_version, call: Box::new(call) },
+        None => call,
     };
     let answer = ctx.isolate.service.answer(&ctx.io, call).await?;
     Ok(ctx.send(answer))

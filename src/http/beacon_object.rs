@@ -22,6 +22,7 @@ use crate::core::ports::DurableStore;
 use crate::core::propagation::{absorb, ChangeLog, LoggedChange};
 use crate::core::settings::Settings;
 use crate::http::isolate::read_var;
+use crate::http::percent;
 use crate::tiers::origin::OriginClient;
 
 /// The storage key of the log.
@@ -71,12 +72,17 @@ impl DurableObject for VersionBeacon {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         self.load().await;
         self.arm().await;
-        let url = req.url()?;
-        match (req.method(), url.path()) {
+        // The path as workers-rs cut it, the query from the URL's text:
+        // `req.url()` would parse it with the url crate, whose IDNA tables
+        // the Worker otherwise does without (`percent::query_of`).
+        let path = req.path();
+        let url = req.inner().url();
+        match (req.method(), path.as_str()) {
             (Method::Get, "/changes") => {
                 bump(&self.counts.changes);
+                let query = percent::parse_query(percent::query_of(&url)).unwrap_or_default();
                 let after =
-                    url.query_pairs().find(|(k, _)| k == "after").and_then(|(_, v)| v.parse::<u64>().ok()).unwrap_or(0);
+                    query.iter().find(|(k, _)| k == "after").and_then(|(_, v)| v.parse::<u64>().ok()).unwrap_or(0);
                 let answer = self.log.borrow().as_ref().map(|log| log.changes_after(after)).unwrap_or_default();
                 Response::from_json(&answer)
             }

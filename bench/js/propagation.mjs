@@ -135,7 +135,7 @@ export function propagationSection(r) {
     return `${f(pct(ms, 50))} | ${f(pct(ms, 99))}${c}`;
   };
   return [
-    "## Propagation: write to all four isolates",
+    "## 9. Propagation: write to all four isolates",
     "",
     "Four `wrangler dev` isolates of one build sharing local KV, the version beacon in the first, the reference origin.",
     "Each round primes the option in every isolate's memory, writes it, then reads all four every 25 ms: ms from the",

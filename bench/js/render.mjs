@@ -179,16 +179,20 @@ const originDb = existsSync(join(dir, "origin-db.json")) ? load("origin-db") : n
 for (const line of originDbSection(originDb)) p(line);
 p();
 
-// ---------------------------------------------------------------- propagation
-// `bench/run --propagation` leaves propagation.json; a full run renders it when present.
-if (existsSync(join(dir, "propagation.json"))) {
-  for (const line of propagationSection(load("propagation"))) p(line);
-  p();
-}
-
 // ---------------------------------------------------------------- snapshot
 for (const line of snapshotSection(native)) p(line);
 p();
+
+// ---------------------------------------------------------------- propagation
+// `bench/run --propagation` leaves propagation.json (a run of its own: a full run does
+// not make one); rendered when present, saying so.
+if (existsSync(join(dir, "propagation.json"))) {
+  const prop = load("propagation");
+  for (const line of propagationSection(prop)) p(line);
+  p();
+  p(`This table comes from its own run (\`bench/run --propagation${prop.quick ? " --quick" : ""}\`), not from the full run above.`);
+  p();
+}
 
 p("## Findings");
 p();

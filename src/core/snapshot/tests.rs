@@ -89,3 +89,18 @@ fn a_complete_snapshot_answers_absent_for_what_it_does_not_hold_and_an_incomplet
     s.complete = false;
     assert_eq!(s.lookup(&unknown), None);
 }
+
+#[test]
+fn concurrent_reads_during_an_outage_read_and_parse_the_snapshot_once() {
+    use crate::core::ports::fake::ManualClock;
+    let kv = FakeKv::default();
+    store(&kv, &snapshot_of(20, 10));
+    kv.stall.set(5); // a slow KV: the reads overlap
+    let (held, clock) = (HeldSnapshot::default(), ManualClock::at(1_000));
+    let reads = |kv: &FakeKv| kv.gets.get() + kv.bulk_gets.get();
+    let before = reads(&kv);
+    let all = block_on(futures::future::join_all((0..8).map(|_| held.get(&kv, &clock))));
+    assert!(all.iter().all(|s| s.as_ref().is_some_and(|s| s.entries.len() == 22)), "every read got the snapshot");
+    assert_eq!(reads(&kv) - before, 2, "one read of the head and one of its part, for all eight");
+    assert!(held.is_held());
+}

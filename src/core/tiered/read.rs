@@ -284,7 +284,7 @@ impl TieredCache {
                 }
                 // Nothing held anywhere: the last-known-good snapshot, never
                 // below what this isolate already answered.
-                let snapshot = self.snapshot.get(kv, now).await.and_then(|s| s.lookup(key));
+                let snapshot = self.snapshot.get(kv, clock).await.and_then(|s| s.lookup(key));
                 if let Some(entry) = snapshot.filter(|e| e.version >= self.floor(key).answered) {
                     self.stats.bump(Counter::SnapshotServed);
                     let entry = Rc::new(entry);

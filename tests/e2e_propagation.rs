@@ -1,8 +1,9 @@
 //! End-to-end: propagation across four isolates. Four `wrangler dev`
 //! processes (each its own isolate, its own port and inspector port, one
 //! `--persist-to` folder so they share the local KV) of the same build: the
-//! first defines the version beacon (`BEACON`, class `VersionBeacon`), the
-//! other three bind it with `script_name` through wrangler's local dev
+//! first runs the beacon Worker beside it (`wrangler.beacon.toml`, which
+//! defines the version beacon, class `VersionBeacon`), and all four bind it
+//! with `script_name` — the other three through wrangler's local dev
 //! registry (its own temporary folder, `WRANGLER_REGISTRY_PATH`, so suites
 //! running at once never see each other's Workers); plus the real origin.
 //! One stack for the whole suite: the behaviours run in turn in one test.
@@ -18,7 +19,7 @@ use support::{root, Origin, Worker, ADMIN, READ};
 /// The target: a write reaches every isolate within this.
 const TARGET: Duration = Duration::from_millis(1_500);
 
-/// The Worker's name in `wrangler.toml`: the one that defines the beacon.
+/// The Worker's name in `wrangler.toml` (the other isolates get their own).
 const DEFINER: &str = "edge-options";
 
 struct Four {
@@ -27,9 +28,10 @@ struct Four {
     _dir: tempfile::TempDir,
 }
 
-/// The repository's config for an isolate that binds the beacon of
-/// `DEFINER` instead of defining it: another name, absolute paths, no build
-/// step, no migrations, `script_name` on the binding.
+/// The repository's config for an isolate that reaches the beacon Worker
+/// run beside the first isolate instead of running its own: another name,
+/// absolute paths, no build step (its binding already names the beacon
+/// Worker with `script_name`).
 fn binding_config(dir: &Path, n: usize) -> PathBuf {
     let config = std::fs::read_to_string(root().join("wrangler.toml")).expect("read wrangler.toml");
     let mut copy = String::new();
@@ -38,14 +40,13 @@ fn binding_config(dir: &Path, n: usize) -> PathBuf {
         if line.starts_with('[') {
             section = line.trim().to_string();
         }
-        if section == "[build]" || section == "[[migrations]]" {
+        if section == "[build]" {
             continue;
         }
         let line = match line.trim() {
             l if l.starts_with("name = ") && section.is_empty() => format!("name = \"{DEFINER}-isolate-{n}\""),
             "main = \"build/index.js\"" => format!("main = {:?}", root().join("build/index.js").display().to_string()),
             "directory = \"www\"" => format!("directory = {:?}", root().join("www").display().to_string()),
-            "class_name = \"VersionBeacon\"" => format!("{line}\nscript_name = \"{DEFINER}\""),
             _ => line.to_string(),
         };
         copy.push_str(&line);

@@ -57,6 +57,7 @@ export function leanSections({ sizes, start, memory, native }) {
   p("| wasm | raw | gzip -9 |");
   p("|---|---|---|");
   p(`| **Worker** (\`build/index_bg.wasm\`, worker-build + wasm-opt) | ${kb(sizes.worker.raw)} | ${kb(sizes.worker.gzip)} |`);
+  if (sizes.beacon_worker) p(`| beacon Worker (\`build-beacon/index_bg.wasm\`: the version beacon's Durable Object only, loaded by the one isolate hosting it) | ${kb(sizes.beacon_worker.raw)} | ${kb(sizes.beacon_worker.gzip)} |`);
   p(`| constant Rust Worker (workers-rs alone) | ${kb(sizes.const_worker.raw)} | ${kb(sizes.const_worker.gzip)} |`);
   if (sizes.npm) p(`| npm package (\`npm/dist/edge_options_bg.wasm\`, no workers-rs) | ${kb(sizes.npm.raw)} | ${kb(sizes.npm.gzip)} |`);
   p();

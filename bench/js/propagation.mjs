@@ -4,9 +4,10 @@
 //   node bench/js/propagation.mjs [--quick]
 //
 // Four `wrangler dev` processes of the same build (each its own isolate,
-// one shared --persist-to folder, so one local KV), the first defining the
-// version beacon (BEACON), the other three binding it with `script_name`
-// through a private local dev registry (WRANGLER_REGISTRY_PATH), plus the
+// one shared --persist-to folder, so one local KV), the first running the
+// beacon Worker beside it (it defines the version beacon, BEACON), all four
+// binding it with `script_name`, the other three through a private local
+// dev registry (WRANGLER_REGISTRY_PATH), plus the
 // reference origin. Each round primes all four isolates on an option (it is
 // fresh in each isolate's memory), writes it — through isolate 1, or
 // straight at the origin — and reads all four every 25 ms until each
@@ -32,18 +33,17 @@ function pct(xs, p) {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
-/** The repository's wrangler.toml for an isolate that binds the beacon of `edge-options`. */
+/** The repository's wrangler.toml for an isolate that reaches the beacon Worker run beside the first (its binding names it). */
 function bindingConfig(dir, n) {
   let section = "";
   const lines = [];
   for (const line of readFileSync(join(root, "wrangler.toml"), "utf8").split("\n")) {
     if (line.startsWith("[")) section = line.trim();
-    if (section === "[build]" || section === "[[migrations]]") continue;
+    if (section === "[build]") continue;
     const t = line.trim();
     if (section === "" && t.startsWith("name = ")) lines.push(`name = "edge-options-isolate-${n}"`);
     else if (t === 'main = "build/index.js"') lines.push(`main = ${JSON.stringify(join(root, "build/index.js"))}`);
     else if (t === 'directory = "www"') lines.push(`directory = ${JSON.stringify(join(root, "www"))}`);
-    else if (t === 'class_name = "VersionBeacon"') lines.push(line, 'script_name = "edge-options"');
     else lines.push(line);
   }
   const path = join(dir, `wrangler-isolate-${n}.toml`);

@@ -3,7 +3,7 @@
 // each in its own process group, all killed when the run ends (normally, on
 // an error or on SIGINT/SIGTERM). Plus a counting HTTP proxy in front of the
 // origin that can fail on command (pass, refuse, hang).
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import http from "node:http";
@@ -158,6 +158,14 @@ export async function startWorker({ config = "wrangler.toml", dir, vars = {}, re
   const log = join(dir, `wrangler-${label}-${port}.log`);
   const out = createWriteStream(log);
   const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)];
+  // The repository's config binds the version beacon of the beacon Worker: run it in the
+  // same `wrangler dev`, as scripts/dev does (scripts/beacon-config writes its config).
+  if (config === "wrangler.toml") {
+    const beacon = join(dir, `beacon-${label}-${port}`);
+    const originUrl = vars.ORIGIN_URL ?? "http://127.0.0.1:8788";
+    execFileSync(join(root, "scripts", "beacon-config"), [originUrl, beacon], { env: { ...process.env, ORIGIN_TOKEN } });
+    args.push("--config", join(beacon, "wrangler.toml"));
+  }
   // `state`: Workers started with the same one share their local KV and Durable Objects' storage.
   args.push("--persist-to", join(dir, `state-${state}`), "--log-level", waitReady ? "info" : "warn");
   // The Worker has no built-in tokens: give every Worker the tokens of .dev.vars.example

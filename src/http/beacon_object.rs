@@ -1,6 +1,8 @@
 //! The version beacon: one Durable Object (`BEACON` binding, class
 //! `VersionBeacon`) holding the change log (`core::propagation::log`) in
-//! its storage. Defined only in the edge-options Worker (`worker-entry`):
+//! its storage. Defined only by the beacon Worker (`beacon-entry`,
+//! `wrangler.beacon.toml`), which edge Workers bind with `script_name`: the
+//! edge Worker's module, loaded by every isolate, carries none of this, and
 //! a Rust Worker built on the `worker` library feature exports no object.
 //!
 //! | request | answer |

@@ -1,7 +1,8 @@
 //! The version beacon over its Durable Object stub (`BEACON` binding):
 //! the core's `Beacon` port for the Worker. The object itself is
-//! `http::beacon_object` (the edge Worker only); the paths and bodies it
-//! answers are the few below, JSON of the core's `propagation` types.
+//! `http::beacon_object`, defined by the beacon Worker (feature
+//! `beacon-entry`) and bound here with `script_name`; the paths and bodies
+//! it answers are the few below, JSON of the core's `propagation` types.
 
 use worker::{Env, Method, Request, RequestInit, Stub};
 

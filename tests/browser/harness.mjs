@@ -8,7 +8,7 @@
 // (`cargo build -p edge-options-origin`) and the Worker (`scripts/build-worker`;
 // `wrangler dev` re-runs it through [build] anyway).
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -135,7 +135,11 @@ async function startWorker(dir, originUrl) {
   const inspector = await freePort();
   const log = join(dir, 'wrangler.log');
   const fd = openSync(log, 'w');
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+  // The beacon Worker beside the edge Worker in one `wrangler dev`, as scripts/dev runs them.
+  const beacon = join(dir, 'beacon');
+  execFileSync(join(ROOT, 'scripts/beacon-config'), [originUrl, beacon], { env: { ...process.env, ORIGIN_TOKEN } });
+  const args = ['dev', '--config', 'wrangler.toml', '--config', join(beacon, 'wrangler.toml'),
+    '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', join(dir, 'state'), '--var', `ORIGIN_URL:${originUrl}`,
     // The tokens of .dev.vars.example, given explicitly so that a developer's own .dev.vars
     // (which `wrangler dev` also reads) cannot change what these tests prove.

@@ -170,10 +170,13 @@ before(async () => {
     if (!existsSync(path)) throw new Error(`${what} is missing: ${path}`);
   }
   origin = await startOrigin(join(tmp, "o.sqlite3"));
-  // The edge Worker first (it registers itself as "edge-options"), as built.
+  // The edge Worker first (it registers itself as "edge-options"), as built, with the
+  // beacon Worker beside it in the same `wrangler dev`, as scripts/dev runs them.
+  const beacon = join(tmp, "beacon");
+  execFileSync(join(root, "scripts", "beacon-config"), [origin.url, beacon], { env: { ...process.env, ORIGIN_TOKEN: TOKEN } });
   edge = await startWrangler(
     root,
-    ["--config", "wrangler.toml", "--persist-to", join(tmp, "edge-state"), "--var", `ORIGIN_URL:${origin.url}`,
+    ["--config", "wrangler.toml", "--config", join(beacon, "wrangler.toml"), "--persist-to", join(tmp, "edge-state"), "--var", `ORIGIN_URL:${origin.url}`,
       "--var", `READ_TOKEN:${READ}`, "--var", `ADMIN_TOKEN:${ADMIN}`, "--var", `ORIGIN_TOKEN:${TOKEN}`],
     "/healthz",
     { EDGE_OPTIONS_NO_BUILD: "1" },

@@ -235,6 +235,22 @@ impl Drop for Origin {
     }
 }
 
+/// The beacon Worker's config for a stack against `origin_url`, written by
+/// `scripts/beacon-config` into its own folder under `state` (with the
+/// origin token of these tests beside it).
+fn beacon_config(origin_url: &str, state: &Path, port: u16) -> PathBuf {
+    let dir = state.join(format!("beacon-{port}"));
+    let status = Command::new(root().join("scripts/beacon-config"))
+        .arg(origin_url)
+        .arg(&dir)
+        .env("ORIGIN_TOKEN", ORIGIN_TOKEN)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run scripts/beacon-config");
+    assert!(status.success(), "scripts/beacon-config failed ({status})");
+    dir.join("wrangler.toml")
+}
+
 /// The Worker under `wrangler dev`, with KV persisted in its own folder.
 pub struct Worker {
     child: Option<Child>,
@@ -346,6 +362,9 @@ impl Worker {
         env: &[(&str, &str)],
     ) -> Worker {
         let port = free_port();
+        // The repository's config binds the version beacon of the beacon
+        // Worker: run it in the same `wrangler dev`, as scripts/dev does.
+        let beacon = (config == root().join("wrangler.toml")).then(|| beacon_config(origin_url, state, port));
         let log = state.join(format!("wrangler-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("wrangler log");
         let wrangler = root().join("node_modules/.bin/wrangler");
@@ -355,6 +374,7 @@ impl Worker {
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .arg("--config")
             .arg(config)
+            .args(beacon.iter().flat_map(|path| [Path::new("--config"), path.as_path()]))
             .args(["--inspector-port", &free_port().to_string()])
             .arg("--persist-to")
             .arg(state.join("wrangler-state"))

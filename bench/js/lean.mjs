@@ -7,13 +7,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { f, kb, met, ratio, spread } from "./format.mjs";
 
-const f = (x, digits = 0) => (x === undefined || x === null || Number.isNaN(x) ? "—" : Number(x).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const fx = (x) => (x >= 100 ? f(x, 0) : x >= 10 ? f(x, 1) : f(x, 2));
-const spread = (s, digits) => `${f(s.median, digits)} (${f(s.min, digits)}–${f(s.max, digits)})`;
-const ratio = (s) => `${fx(s.median)}× (${fx(s.min)}–${fx(s.max)})`;
-const met = (ok) => (ok ? "**met**" : "**missed**");
-const kb = (b) => `${f(b / 1024, 1)} KB`;
 
 /** Targets of the lean isolate. */
 export const TARGETS = { firstVsConst: 1.3, wasmGzipKb: 250, unboundedBytes: 200, churnBytes: 250 };

@@ -18,6 +18,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ORIGIN_TOKEN, call, cleanup, root, tempDir } from "./stack.mjs";
+import { f } from "./format.mjs";
 
 /** Origins this script started: their process groups are killed on exit. */
 const started = new Set();
@@ -46,7 +47,6 @@ async function stopOrigin(child) {
   clearTimeout(timer);
 }
 
-const f = (x) => (x === undefined || x === null ? "—" : Number(x).toLocaleString("en-US", { maximumFractionDigits: 0 }));
 
 /** The section's lines (markdown) from this script's JSON. */
 export function originDbSection(r) {

@@ -3,11 +3,8 @@
 // table after running just the native core benchmark.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { f } from "./format.mjs";
 
-const f = (x, digits = 0) =>
-  x === undefined || x === null || Number.isNaN(x)
-    ? "—"
-    : Number(x).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const us = (s) => `${f(s.median / 1000)} (${f(s.min / 1000)}–${f(s.max / 1000)})`;
 
 /** The section's lines (markdown), from `native` (bench-core's output). */

@@ -21,11 +21,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ADMIN, READ, call, cleanup, root, sleep, startOrigin, startWorker, stop, tempDir } from "./stack.mjs";
+import { f } from "./format.mjs";
 
-const f = (x, digits = 0) =>
-  x === undefined || x === null || Number.isNaN(x)
-    ? "—"
-    : Number(x).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** p-th percentile (nearest rank) of `xs`. */
 function pct(xs, p) {

@@ -4,6 +4,7 @@
 // and every "met?" is computed here from the measured figure.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { f, fx, met, ratio, spread } from "./format.mjs";
 import { ownersSection } from "./owners.mjs";
 import { snapshotSection } from "./snapshot.mjs";
 import { propagationSection } from "./propagation.mjs";
@@ -19,12 +20,6 @@ const tp = load("throughput");
 const origin = load("origin");
 const lean = loadLean(dir);
 
-const f = (x, digits = 0) => (x === undefined || x === null || Number.isNaN(x) ? "—" : Number(x).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const fx = (x) => (x >= 100 ? f(x, 0) : x >= 10 ? f(x, 1) : f(x, 2));
-const spread = (s, digits) => `${f(s.median, digits)} (${f(s.min, digits)}–${f(s.max, digits)})`;
-const ratio = (s) => `${fx(s.median)}× (${fx(s.min)}–${fx(s.max)})`;
-const met = (ok) => (ok ? "**met**" : "**missed**");
-const kb = (b) => `${f(b / 1024, 1)} KB`;
 const ns = (s) => spread(s, s.median >= 100 ? 0 : 1);
 
 const h = micro.hit_ns;

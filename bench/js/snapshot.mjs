@@ -3,11 +3,8 @@
 // just this table after running just the native core benchmark.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { f } from "./format.mjs";
 
-const f = (x, digits = 0) =>
-  x === undefined || x === null || Number.isNaN(x)
-    ? "—"
-    : Number(x).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ms = (s) => `${f(s.median / 1e6, 2)} (${f(s.min / 1e6, 2)}–${f(s.max / 1e6, 2)})`;
 
 /** The section's lines (markdown), from `native` (bench-core's output). */

@@ -353,3 +353,57 @@ fn marking_all_stale_ages_every_fresh_entry_and_keeps_its_grace() {
     assert_eq!(c.len(), 0);
     assert_consistent(&c);
 }
+
+fn departed(c: &mut MemoryCache<V>) -> Vec<(u64, u64)> {
+    c.take_departed().map(|d| (d.key_hash, d.version)).collect()
+}
+
+fn hash(n: u32) -> u64 {
+    crate::core::key_hash::of(key(n).as_str())
+}
+
+#[test]
+fn what_leaves_memory_is_reported_with_its_version_and_a_newer_copy_replacing_it_is_not() {
+    let mut c = MemoryCache::new(Limits { max_entries: 2, max_bytes: usize::MAX }).with_departures();
+    c.insert(key(1), V(5, 1), P, 0);
+    c.insert(key(1), V(6, 1), P, 0);
+    assert_eq!(departed(&mut c), vec![], "replaced by a newer copy: still held");
+    c.insert(key(2), V(1, 1), P, 0);
+    c.insert(key(3), V(2, 1), P, 0);
+    assert_eq!(departed(&mut c), vec![(hash(1), 6)], "the least recently used, evicted");
+    assert_eq!(c.get(&key(2), 70_000), Lookup::Miss);
+    assert_eq!(departed(&mut c), vec![(hash(2), 1)], "dead when looked up");
+    c.insert(key(4), V(3, 1), P, 60_000);
+    assert_eq!(c.sweep(80_000, 16), 1);
+    assert_eq!(departed(&mut c), vec![(hash(3), 2)], "swept");
+    assert!(!c.insert(key(4), V(4, 1), Policy::from_secs(0, 0), 80_000));
+    assert!(!c.remove(&key(9)), "nothing held: nothing departs");
+    assert_eq!(departed(&mut c), vec![(hash(4), 3)], "dropped for a ttl-0 policy");
+    assert_eq!(departed(&mut c), vec![], "drained");
+}
+
+#[test]
+fn departures_are_recorded_only_when_asked_for_and_their_queue_stays_bounded() {
+    let mut off = MemoryCache::new(Limits { max_entries: 1, max_bytes: usize::MAX });
+    off.insert(key(1), V(1, 1), P, 0);
+    off.insert(key(2), V(1, 1), P, 0);
+    assert_eq!(departed(&mut off), vec![]);
+    let mut on = MemoryCache::new(Limits { max_entries: 1, max_bytes: usize::MAX }).with_departures();
+    let total = PENDING_MAX as u32 + 10;
+    for n in 0..=total {
+        on.insert(key(n), V(u64::from(n), 1), P, 0);
+    }
+    let gone = departed(&mut on);
+    assert_eq!(gone.len(), PENDING_MAX);
+    assert_eq!(gone.last(), Some(&(hash(total - 1), u64::from(total - 1))), "the newest kept");
+}
+
+#[test]
+fn version_of_peeks_at_what_is_held_without_counting_as_use() {
+    let mut c = MemoryCache::new(Limits { max_entries: 2, max_bytes: usize::MAX });
+    c.insert(key(1), V(7, 1), P, 0);
+    c.insert(key(2), V(8, 1), P, 0);
+    assert_eq!((c.version_of(&key(1)), c.version_of(&key(3))), (Some(7), None));
+    c.insert(key(3), V(9, 1), P, 0);
+    assert_eq!(c.version_of(&key(1)), None, "the peek did not save it from eviction");
+}

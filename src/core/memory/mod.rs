@@ -22,6 +22,11 @@
 //! (`index`, 4 bytes a bucket, no tombstones). The key's text is allocated
 //! once, in its slot. Every operation is O(1) (a sweep: O(budget)); see
 //! `ENTRY_OVERHEAD` for the measured cost.
+//!
+//! What leaves the map other than by a newer copy replacing it can be
+//! reported (`departures`: the key's hash and the version it held), for the
+//! version beacon's "never answer below what was answered" once the entry
+//! no longer stands for it.
 
 mod departures;
 mod index;
@@ -315,13 +320,15 @@ impl<V: Weigh> MemoryCache<V> {
 /// small options, a 23-byte key and a 12-byte string value, read once each
 /// through the tiered cache with no bound) under a counting allocator, run
 /// by `bench/js/memory.mjs` in Node: 159.5 heap bytes per entry, of which
-/// 23 are the key and 68 the value's weight. At the default bound after
-/// 100,000 distinct keys (churn) the slab ends exactly at the bound and the
-/// index has no tombstones, so an entry costs about the same (the ~215
-/// bytes per entry measured then include the isolate's other per-key
-/// records, such as its KV write record). Native (64-bit) entries are
-/// larger (~196 bytes measured the same way: 72-byte slots), so there the
-/// bound under-counts a little.
+/// 23 are the key and 68 the value's weight (164 since each value carries
+/// when the origin gave it, the isolate's bounded per-key records
+/// included). At the default bound after 100,000 distinct keys (churn) the
+/// slab ends exactly at the bound and the index has no tombstones, so an
+/// entry costs about the same (the ~231 bytes per entry measured then
+/// include the isolate's other per-key records: its KV write records and
+/// the answered versions of departed entries, both keyed by a 64-bit hash).
+/// Native (64-bit) entries are larger (~196 bytes measured the same way:
+/// 72-byte slots), so there the bound under-counts a little.
 const ENTRY_OVERHEAD: usize = 69;
 
 #[cfg(test)]

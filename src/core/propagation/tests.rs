@@ -218,6 +218,21 @@ fn reading_twice_as_many_distinct_keys_as_floors_max_never_makes_everything_stal
     );
 }
 
+#[test]
+fn a_minimum_the_origin_never_reaches_as_a_hash_collision_would_give_still_leaves_the_key_answerable() {
+    let w = World::new();
+    let v1 = w.write_at_origin("a", "one");
+    // A minimum far above anything the origin holds for `a` (what another
+    // key's change colliding with `a`'s hash would record).
+    w.subject.log.borrow_mut().record(1_000, "opt:a");
+    assert!(w.check());
+    assert_eq!(version_and_source(w.read("a")), (v1, Source::Origin), "the origin's answer is taken");
+    assert_eq!(version_and_source(w.read("a")), (v1, Source::Origin), "uncached, but answered");
+    w.origin.mode.set(Mode::Down);
+    let read = w.read("a").expect("the copy held");
+    assert_eq!((read.entry.version, read.source, read.degraded), (v1, Source::Stale, true));
+}
+
 /// A world whose isolate memory holds at most `entries` entries.
 fn small_world(entries: usize) -> World {
     let mut w = World::new();

@@ -29,11 +29,15 @@
 //!   beacon's poll interval.
 //!
 //! Hash collisions (`key_hash`; ~1 in 2^64 per pair of keys) cost caching,
-//! never an answer: a false minimum keeps the other key's copies from being
-//! current, so it is read from the origin (which is answered whatever its
-//! version: a floor never refuses the origin's answer), or answered marked
-//! degraded when the origin cannot be asked; a false answered version only
-//! refuses a stale KV or snapshot copy during an outage.
+//! never an answer. A false floor (another key's) above a key's version
+//! keeps that key's copies from being current, so it is read from the
+//! origin, whose answer is taken whatever its version (no floor refuses
+//! it) — the key is then uncached, as an unknown name is, until the false
+//! record goes (minimums: when they are next forgotten; answered: after
+//! [`ANSWERED_MAX`] newer records). When the origin cannot be asked, a
+//! false minimum still lets the copy held answer, marked degraded; a false
+//! answered version refuses a stale KV or snapshot copy below it (the read
+//! then fails over to the caller's default, as with nothing held).
 
 use std::collections::{HashMap, VecDeque};
 

@@ -279,9 +279,13 @@ impl View {
 
     /// Records that `version` of the key of `hash` was answered, or held
     /// in memory until it left: no later answer goes below it while the
-    /// record is kept. Forgetting one never makes anything stale.
+    /// record is kept. Forgetting one never makes anything stale. Version 0
+    /// (nothing ever written: an unknown name's absent marker) is no floor
+    /// and takes no record.
     pub fn answered(&mut self, hash: u64, version: u64) {
-        self.answered.record(hash, version);
+        if version > 0 {
+            self.answered.record(hash, version);
+        }
     }
 
     /// Queues a write this isolate made, to be told to the beacon.

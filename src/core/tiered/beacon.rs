@@ -120,7 +120,6 @@ impl TieredCache {
     /// answer memory did not take (a stale KV or snapshot copy, a ttl-0
     /// key) is recorded in the view's bounded record of answered versions.
     pub(super) fn note_answered(&self, key: &CacheKey, version: u64) {
-        // Version 0 (nothing was ever written) is no floor.
         if version == 0 || self.memory.borrow().version_of(key).is_some_and(|held| held >= version) {
             return;
         }

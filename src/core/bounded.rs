@@ -15,19 +15,27 @@
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 
-/// A map of at most `max` entries.
+/// A map of at most `max` entries (`S`: how keys are hashed; keys that are
+/// already hashes pass through, `key_hash::PrehashedState`).
 #[derive(Debug)]
-pub struct BoundedTable<K, V> {
-    map: HashMap<K, V>,
+pub struct BoundedTable<K, V, S = RandomState> {
+    map: HashMap<K, V, S>,
     max: usize,
 }
 
 impl<K: Eq + Hash, V> BoundedTable<K, V> {
     /// An empty table of at most `max` entries.
     pub fn new(max: usize) -> Self {
-        BoundedTable { map: HashMap::new(), max }
+        BoundedTable::hashed_by(max)
+    }
+}
+
+impl<K: Eq + Hash, V, S: BuildHasher + Default> BoundedTable<K, V, S> {
+    /// An empty table of at most `max` entries, its keys hashed by `S`.
+    pub fn hashed_by(max: usize) -> Self {
+        BoundedTable { map: HashMap::with_hasher(S::default()), max }
     }
 
     /// The entry of `key`.

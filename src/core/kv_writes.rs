@@ -17,10 +17,30 @@
 //! Bounded (`bounded`): past [`REMEMBERED`] keys, the records older than a
 //! second are dropped, then all of them if too many are recent. Forgetting
 //! only costs an extra write (which KV may refuse; a read never fails on it).
+//!
+//! Keyed by the key's 64-bit hash (`key_hash`), not its text: under read
+//! churn every fill leaves a record, so the table is full of keys memory
+//! already holds, and a second copy of each key's text would cost as much
+//! again. What a collision (two keys with one hash, ~1 in 2^64 per pair)
+//! can cost, and why it is harmless:
+//!
+//! - a fill skipped within a second of the other key's write: as any
+//!   skipped fill, KV keeps its copy (older, or none) and the next read
+//!   past the second, or the sync job, writes it;
+//! - a fill skipped as older than the other key's last write: KV keeps its
+//!   copy (older, or none) until this record is forgotten (the table turns
+//!   over as it fills) or the key changes to a newer version; meanwhile
+//!   reads elsewhere find KV's copy older or missing and ask the origin, as
+//!   for any key whose KV copy lags. No tier is ever written an older
+//!   version by it: the guard only ever *skips* a write;
+//! - a last processed event not written again within the second: only when
+//!   the other key's record holds the very same event id, which a distinct
+//!   group hash does not carry.
 
 use std::cell::RefCell;
 
 use super::bounded::BoundedTable;
+use super::key_hash;
 use super::lifecycle::Millis;
 use super::version;
 
@@ -38,15 +58,15 @@ struct Written<T> {
     what: T,
 }
 
-/// This isolate's last KV write of each key.
+/// This isolate's last KV write of each key (by the key's hash).
 #[derive(Debug)]
 pub struct KvWrites<T> {
-    table: RefCell<BoundedTable<String, Written<T>>>,
+    table: RefCell<BoundedTable<u64, Written<T>, key_hash::PrehashedState>>,
 }
 
 impl<T> Default for KvWrites<T> {
     fn default() -> Self {
-        KvWrites { table: RefCell::new(BoundedTable::new(REMEMBERED)) }
+        KvWrites { table: RefCell::new(BoundedTable::hashed_by(REMEMBERED)) }
     }
 }
 
@@ -54,7 +74,7 @@ impl<T> KvWrites<T> {
     /// Records a write of `what` under `key` at `now`.
     pub fn wrote(&self, key: &str, what: T, now: Millis) {
         let fresh = |w: &Written<T>| now.saturating_sub(w.at) < KV_WRITE_INTERVAL_MS;
-        self.table.borrow_mut().insert(key.to_string(), Written { at: now, what }, fresh);
+        self.table.borrow_mut().insert(key_hash::of(key), Written { at: now, what }, fresh);
     }
 
     /// Keys remembered (for tests of the bound).
@@ -71,7 +91,7 @@ impl<T> KvWrites<T> {
     /// and what.
     fn within_interval<R>(&self, key: &str, now: Millis, what: impl FnOnce(&T) -> R) -> Option<R> {
         let table = self.table.borrow();
-        let last = table.get(key).filter(|w| now.saturating_sub(w.at) < KV_WRITE_INTERVAL_MS)?;
+        let last = table.get(&key_hash::of(key)).filter(|w| now.saturating_sub(w.at) < KV_WRITE_INTERVAL_MS)?;
         Some(what(&last.what))
     }
 }
@@ -92,7 +112,7 @@ impl KvWrites<u64> {
         if self.within_interval(key, now, |_| ()).is_some() {
             return false;
         }
-        !self.table.borrow().get(key).is_some_and(|last| version::is_older(version, last.what))
+        !self.table.borrow().get(&key_hash::of(key)).is_some_and(|last| version::is_older(version, last.what))
     }
 }
 

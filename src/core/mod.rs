@@ -19,6 +19,7 @@
 //! | `throttle` | per-key backoff and the isolate-wide breaker |
 //! | `slot`, `envelope` | value-or-absent with version; its KV format |
 //! | `key` | cache keys, one namespace per kind, KV-safe |
+//! | `key_hash` | a key's 64-bit hash, for the per-key records kept beside memory |
 //! | `registry`, `value_type`, `flags`, `config` | registered options |
 //! | `options` | option resolution and writes |
 //! | `scope`, `maps` | organization / project / user option maps |
@@ -47,6 +48,7 @@ pub mod inflight {
     pub use super::coalesce::{InFlight, Lead, Role};
 }
 pub mod key;
+pub mod key_hash;
 pub mod kv_writes;
 pub mod last_event;
 pub mod lifecycle;

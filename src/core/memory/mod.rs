@@ -22,7 +22,13 @@
 //! (`index`, 4 bytes a bucket, no tombstones). The key's text is allocated
 //! once, in its slot. Every operation is O(1) (a sweep: O(budget)); see
 //! `ENTRY_OVERHEAD` for the measured cost.
+//!
+//! What leaves the map other than by a newer copy replacing it can be
+//! reported (`departures`: the key's hash and the version it held), for the
+//! version beacon's "never answer below what was answered" once the entry
+//! no longer stands for it.
 
+mod departures;
 mod index;
 mod slots;
 mod stale_all;
@@ -32,6 +38,8 @@ use std::rc::Rc;
 use super::key::CacheKey;
 use super::lifecycle::{Freshness, Millis, Policy};
 use super::version;
+use departures::Departures;
+pub use departures::{Departed, PENDING_MAX};
 use index::{KeyIndex, MAX_SLOTS};
 use slots::Slots;
 
@@ -88,6 +96,8 @@ pub struct MemoryCache<V> {
     cursor: u32,
     bytes: usize,
     limits: Limits,
+    /// What left, when asked for (`with_departures`).
+    departures: Departures,
 }
 
 /// Slots examined per `sweep` call: a full pass over 10,000 slots every
@@ -103,7 +113,35 @@ fn key_of<'a, V>(slots: &'a Slots<Entry<V>>) -> impl Fn(u32) -> &'a str + 'a {
 impl<V: Weigh> MemoryCache<V> {
     /// An empty cache with the given bounds (allocates nothing yet).
     pub fn new(limits: Limits) -> Self {
-        MemoryCache { slots: Slots::new(), index: KeyIndex::new(), cursor: 0, bytes: 0, limits }
+        MemoryCache {
+            slots: Slots::new(),
+            index: KeyIndex::new(),
+            cursor: 0,
+            bytes: 0,
+            limits,
+            departures: Departures::default(),
+        }
+    }
+
+    /// The same cache recording what leaves it other than by a newer copy
+    /// replacing it (evicted, dead, swept, dropped for a ttl-0 policy,
+    /// removed): drained with [`MemoryCache::take_departed`].
+    #[must_use]
+    pub fn with_departures(mut self) -> Self {
+        self.departures.turn_on();
+        self
+    }
+
+    /// The entries that left since the last call, oldest first (none unless
+    /// made `with_departures`).
+    pub fn take_departed(&mut self) -> impl Iterator<Item = Departed> + '_ {
+        self.departures.drain()
+    }
+
+    /// The version memory holds for `key`, fresh, stale or dead but not yet
+    /// dropped (a peek: recency untouched).
+    pub fn version_of(&self, key: &CacheKey) -> Option<u64> {
+        Some(self.slots.get(self.find(key.as_str())?)?.value.version())
     }
 
     /// The state of `key` at `now`. A dead entry is removed and reads as a miss.
@@ -146,7 +184,8 @@ impl<V: Weigh> MemoryCache<V> {
             if self.slots.get(at).is_some_and(|old| version::is_older(value.version(), old.value.version())) {
                 return false;
             }
-            self.remove_at(at);
+            // Replaced by a copy as new or newer: not a departure.
+            self.take_at(at);
         }
         // Room first, so the slab never grows past the entry bound.
         while self.slots.len() >= self.max_entries().max(1) && self.evict_oldest() {}
@@ -237,17 +276,25 @@ impl<V: Weigh> MemoryCache<V> {
         self.index.find(key, key_of(&self.slots))
     }
 
-    /// Drops the entry in slot `at` from the index and the slab.
+    /// Drops the entry in slot `at` from the index and the slab, recorded
+    /// as a departure.
     fn remove_at(&mut self, at: u32) -> bool {
-        let Some(entry) = self.slots.get(at) else { return false };
-        self.index.remove(&entry.key, at, key_of(&self.slots));
-        match self.slots.take(at) {
+        match self.take_at(at) {
             Some(entry) => {
-                self.bytes -= entry.bytes;
+                self.departures.left(&entry.key, entry.value.version());
                 true
             }
             None => false,
         }
+    }
+
+    /// Takes the entry in slot `at` out of the index and the slab.
+    fn take_at(&mut self, at: u32) -> Option<Entry<V>> {
+        let entry = self.slots.get(at)?;
+        self.index.remove(&entry.key, at, key_of(&self.slots));
+        let entry = self.slots.take(at)?;
+        self.bytes -= entry.bytes;
+        Some(entry)
     }
 
     /// Drops the least recently used entry; false when empty.
@@ -273,13 +320,15 @@ impl<V: Weigh> MemoryCache<V> {
 /// small options, a 23-byte key and a 12-byte string value, read once each
 /// through the tiered cache with no bound) under a counting allocator, run
 /// by `bench/js/memory.mjs` in Node: 159.5 heap bytes per entry, of which
-/// 23 are the key and 68 the value's weight. At the default bound after
-/// 100,000 distinct keys (churn) the slab ends exactly at the bound and the
-/// index has no tombstones, so an entry costs about the same (the ~215
-/// bytes per entry measured then include the isolate's other per-key
-/// records, such as its KV write record). Native (64-bit) entries are
-/// larger (~196 bytes measured the same way: 72-byte slots), so there the
-/// bound under-counts a little.
+/// 23 are the key and 68 the value's weight (164 since each value carries
+/// when the origin gave it, the isolate's bounded per-key records
+/// included). At the default bound after 100,000 distinct keys (churn) the
+/// slab ends exactly at the bound and the index has no tombstones, so an
+/// entry costs about the same (the ~231 bytes per entry measured then
+/// include the isolate's other per-key records: its KV write records and
+/// the answered versions of departed entries, both keyed by a 64-bit hash).
+/// Native (64-bit) entries are larger (~196 bytes measured the same way:
+/// 72-byte slots), so there the bound under-counts a little.
 const ENTRY_OVERHEAD: usize = 69;
 
 #[cfg(test)]

@@ -206,10 +206,12 @@ fn assert_consistent(c: &MemoryCache<V>) {
 
 type Held = (CacheKey, u64, usize, Millis, Policy);
 
-/// The reference model: entries in recency order, most recent first.
+/// The reference model: entries in recency order, most recent first, and
+/// what left (key hash, version) since the last look.
 struct Model {
     held: Vec<Held>,
     limits: Limits,
+    departed: Vec<(u64, u64)>,
 }
 
 impl Model {
@@ -217,9 +219,15 @@ impl Model {
         self.held.iter().position(|(held, ..)| held == k)
     }
 
+    /// Entry `i` leaves (not replaced by a newer copy).
+    fn leave(&mut self, i: usize) {
+        let (k, version, ..) = self.held.remove(i);
+        self.departed.push((crate::core::key_hash::of(k.as_str()), version));
+    }
+
     fn remove(&mut self, k: &CacheKey) {
         if let Some(i) = self.position(k) {
-            self.held.remove(i);
+            self.leave(i);
         }
     }
 
@@ -236,7 +244,7 @@ impl Model {
         self.held.insert(0, (k, version, weight, now, policy));
         let size = |h: &[Held]| -> usize { h.iter().map(|(k, _, w, ..)| k.as_str().len() + w + ENTRY_OVERHEAD).sum() };
         while self.held.len() > self.limits.max_entries || size(&self.held) > self.limits.max_bytes {
-            self.held.pop();
+            self.leave(self.held.len() - 1);
         }
     }
 
@@ -245,7 +253,7 @@ impl Model {
         let (_, _, _, fetched, policy) = self.held[i];
         match policy.freshness(fetched, now) {
             Freshness::Dead => {
-                self.held.remove(i);
+                self.leave(i);
                 None
             }
             f => {
@@ -259,8 +267,8 @@ impl Model {
 
 /// A model-based check: random operations against a plain reference
 /// model (a list in recency order) agree on what is held, in which
-/// recency order, with which version, and on every answer; sweeps drop
-/// only dead entries, at most a budget's worth (small, seeded,
+/// recency order, with which version, on every answer, and on what left;
+/// sweeps drop only dead entries, at most a budget's worth (small, seeded,
 /// deterministic: a tiny linear congruential generator, no crate).
 #[test]
 fn random_operations_agree_with_a_reference_model() {
@@ -272,8 +280,8 @@ fn random_operations_agree_with_a_reference_model() {
     for (limits, keys) in
         [(Limits { max_entries: 8, max_bytes: 4_000 }, 20), (Limits { max_entries: 300, max_bytes: usize::MAX }, 400)]
     {
-        let mut c = MemoryCache::new(limits);
-        let mut model = Model { held: Vec::new(), limits };
+        let mut c = MemoryCache::new(limits).with_departures();
+        let mut model = Model { held: Vec::new(), limits, departed: Vec::new() };
         let mut now = 0;
         for _ in 0..20_000 {
             let k = key(next(keys) as u32);
@@ -302,11 +310,15 @@ fn random_operations_agree_with_a_reference_model() {
                     let before = model.held.len();
                     let dropped = c.sweep(now, 4);
                     assert!(dropped <= 4);
-                    model.held.retain(|(k, _, _, fetched, policy)| {
-                        let kept = c.find(k.as_str()).is_some();
-                        assert!(kept || policy.freshness(*fetched, now) == Freshness::Dead, "swept a live entry");
-                        kept
-                    });
+                    let mut i = 0;
+                    while let Some((k, _, _, fetched, policy)) = model.held.get(i) {
+                        if c.find(k.as_str()).is_some() {
+                            i += 1;
+                        } else {
+                            assert!(policy.freshness(*fetched, now) == Freshness::Dead, "swept a live entry");
+                            model.leave(i);
+                        }
+                    }
                     assert_eq!(before - model.held.len(), dropped);
                 }
             }
@@ -317,6 +329,10 @@ fn random_operations_agree_with_a_reference_model() {
                 c.slots.by_recency().iter().map(|&at| &*c.slots.get(at).expect("held").key).collect();
             let want: Vec<&str> = model.held.iter().map(|(k, ..)| k.as_str()).collect();
             assert_eq!(order, want, "held keys in recency order");
+            let mut left: Vec<(u64, u64)> = c.take_departed().map(|d| (d.key_hash, d.version)).collect();
+            left.sort_unstable();
+            model.departed.sort_unstable();
+            assert_eq!(left, std::mem::take(&mut model.departed), "what left memory");
         }
     }
 }
@@ -352,4 +368,58 @@ fn marking_all_stale_ages_every_fresh_entry_and_keeps_its_grace() {
     assert_eq!(c.sweep(T + 61_000, 10), 3, "keys 1 and 2 die 60 s after the marking, key 3 had died before");
     assert_eq!(c.len(), 0);
     assert_consistent(&c);
+}
+
+fn departed(c: &mut MemoryCache<V>) -> Vec<(u64, u64)> {
+    c.take_departed().map(|d| (d.key_hash, d.version)).collect()
+}
+
+fn hash(n: u32) -> u64 {
+    crate::core::key_hash::of(key(n).as_str())
+}
+
+#[test]
+fn what_leaves_memory_is_reported_with_its_version_and_a_newer_copy_replacing_it_is_not() {
+    let mut c = MemoryCache::new(Limits { max_entries: 2, max_bytes: usize::MAX }).with_departures();
+    c.insert(key(1), V(5, 1), P, 0);
+    c.insert(key(1), V(6, 1), P, 0);
+    assert_eq!(departed(&mut c), vec![], "replaced by a newer copy: still held");
+    c.insert(key(2), V(1, 1), P, 0);
+    c.insert(key(3), V(2, 1), P, 0);
+    assert_eq!(departed(&mut c), vec![(hash(1), 6)], "the least recently used, evicted");
+    assert_eq!(c.get(&key(2), 70_000), Lookup::Miss);
+    assert_eq!(departed(&mut c), vec![(hash(2), 1)], "dead when looked up");
+    c.insert(key(4), V(3, 1), P, 60_000);
+    assert_eq!(c.sweep(80_000, 16), 1);
+    assert_eq!(departed(&mut c), vec![(hash(3), 2)], "swept");
+    assert!(!c.insert(key(4), V(4, 1), Policy::from_secs(0, 0), 80_000));
+    assert!(!c.remove(&key(9)), "nothing held: nothing departs");
+    assert_eq!(departed(&mut c), vec![(hash(4), 3)], "dropped for a ttl-0 policy");
+    assert_eq!(departed(&mut c), vec![], "drained");
+}
+
+#[test]
+fn departures_are_recorded_only_when_asked_for_and_their_queue_stays_bounded() {
+    let mut off = MemoryCache::new(Limits { max_entries: 1, max_bytes: usize::MAX });
+    off.insert(key(1), V(1, 1), P, 0);
+    off.insert(key(2), V(1, 1), P, 0);
+    assert_eq!(departed(&mut off), vec![]);
+    let mut on = MemoryCache::new(Limits { max_entries: 1, max_bytes: usize::MAX }).with_departures();
+    let total = PENDING_MAX as u32 + 10;
+    for n in 0..=total {
+        on.insert(key(n), V(u64::from(n), 1), P, 0);
+    }
+    let gone = departed(&mut on);
+    assert_eq!(gone.len(), PENDING_MAX);
+    assert_eq!(gone.last(), Some(&(hash(total - 1), u64::from(total - 1))), "the newest kept");
+}
+
+#[test]
+fn version_of_peeks_at_what_is_held_without_counting_as_use() {
+    let mut c = MemoryCache::new(Limits { max_entries: 2, max_bytes: usize::MAX });
+    c.insert(key(1), V(7, 1), P, 0);
+    c.insert(key(2), V(8, 1), P, 0);
+    assert_eq!((c.version_of(&key(1)), c.version_of(&key(3))), (Some(7), None));
+    c.insert(key(3), V(9, 1), P, 0);
+    assert_eq!(c.version_of(&key(1)), None, "the peek did not save it from eviction");
 }

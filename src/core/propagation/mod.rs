@@ -13,7 +13,9 @@
 //!   answered while the origin can be asked (the origin's answer is then
 //!   written back to KV);
 //! - no answer is below the highest version this isolate answered for the
-//!   key (`Floor::answered`);
+//!   key (`Floor::answered`: the version memory holds while it holds the
+//!   key, then, once the entry left, a bounded record of recent ones —
+//!   `view`);
 //! - a read given `min_version` V answers a copy at V or above, or one
 //!   this isolate knows is current through V (it applied every change up to
 //!   V and none is above the copy), or asks the origin; when the origin

@@ -16,6 +16,7 @@ use crate::core::lifecycle::{Millis, Policy};
 use crate::core::memory::Limits;
 use crate::core::ports::fake::{FakeBeacon, FakeOrigin, ManualClock, Mode, Rig};
 use crate::core::ports::{Clock, DurableStore, NetworkCache, TierError};
+use crate::core::propagation::view::FLOORS_MAX;
 use crate::core::slot::Versioned;
 use crate::core::source::Source;
 use crate::core::tiered::{Read, ReadFailure, TieredCache};
@@ -182,6 +183,100 @@ fn no_check_starts_within_the_interval_or_while_one_is_in_flight() {
     assert_eq!(w.subject.asks.get(), 2, "the beacon was asked twice, not three times");
 }
 
+#[test]
+fn a_beacon_minimum_makes_the_memory_entry_stale_so_it_is_no_longer_handed_out_as_fresh() {
+    let w = World::new();
+    w.write_at_origin("a", "one");
+    w.read("a").expect("read");
+    let key = CacheKey::option("a");
+    assert!(w.cache.fresh_until(&key, w.clock.now_ms()).is_some());
+    w.write_at_origin("a", "two");
+    assert!(w.check());
+    assert_eq!(w.cache.fresh_until(&key, w.clock.now_ms()), None, "made stale by the check");
+}
+
+#[test]
+fn reading_twice_as_many_distinct_keys_as_floors_max_never_makes_everything_stale_nor_forgets_minimums() {
+    let w = World::new();
+    w.write_at_origin("changed", "one");
+    w.put_kv("changed", &Versioned::present(json!("one"), 1));
+    let v2 = w.write_at_origin("changed", "two");
+    assert!(w.check(), "the minimum of `changed` is now {v2}");
+    w.write_at_origin("hot", "h");
+    assert_eq!(version_and_source(w.read("hot")).1, Source::Origin);
+    for n in 0..(2 * FLOORS_MAX) {
+        w.read(&format!("churn{n}")).expect("an absent option is an answer");
+        if n % 1_000 == 0 {
+            assert_eq!(version_and_source(w.read("hot")).1, Source::Local, "still fresh after {n} reads");
+        }
+    }
+    assert_eq!(version_and_source(w.read("hot")).1, Source::Local, "never made stale by reads");
+    assert_eq!(
+        version_and_source(w.read("changed")),
+        (v2, Source::Origin),
+        "KV's copy below the minimum is not trusted"
+    );
+}
+
+#[test]
+fn a_minimum_the_origin_never_reaches_as_a_hash_collision_would_give_still_leaves_the_key_answerable() {
+    let w = World::new();
+    let v1 = w.write_at_origin("a", "one");
+    // A minimum far above anything the origin holds for `a` (what another
+    // key's change colliding with `a`'s hash would record).
+    w.subject.log.borrow_mut().record(1_000, "opt:a");
+    assert!(w.check());
+    assert_eq!(version_and_source(w.read("a")), (v1, Source::Origin), "the origin's answer is taken");
+    assert_eq!(version_and_source(w.read("a")), (v1, Source::Origin), "uncached, but answered");
+    w.origin.mode.set(Mode::Down);
+    let read = w.read("a").expect("the copy held");
+    assert_eq!((read.entry.version, read.source, read.degraded), (v1, Source::Stale, true));
+}
+
+/// A world whose isolate memory holds at most `entries` entries.
+fn small_world(entries: usize) -> World {
+    let mut w = World::new();
+    w.tiers.cache = TieredCache::new(Limits { max_entries: entries, ..Limits::default() }, 300);
+    w
+}
+
+#[test]
+fn an_evicted_key_is_never_answered_below_the_version_it_was_answered_at_from_a_lagging_kv_copy() {
+    let w = small_world(2);
+    w.write_at_origin("a", "one");
+    let old = Versioned::present(json!("one"), 1);
+    let v2 = w.write_at_origin("a", "two");
+    assert_eq!(version_and_source(w.read("a")), (v2, Source::Origin));
+    // KV's edge cache still answers the older copy, and `a` leaves memory.
+    w.put_kv("a", &old);
+    w.read("b").expect("read");
+    w.read("c").expect("read");
+    assert_eq!(w.cache.stats(w.clock.now_ms()).entries, 2);
+    assert_eq!(version_and_source(w.read("a")), (v2, Source::Origin), "not KV's older copy");
+    w.read("b").expect("read");
+    w.read("c").expect("read");
+    w.origin.mode.set(Mode::Down);
+    w.put_kv("a", &old);
+    assert!(w.read("a").is_err(), "with the origin down, no answer rather than one below what was answered");
+}
+
+#[test]
+fn a_ttl_zero_key_is_never_answered_below_the_version_it_was_answered_at() {
+    let w = World::new();
+    let uncached = Policy::from_secs(0, 0);
+    let key = CacheKey::option("a");
+    let read = |w: &World| {
+        block_on(w.cache.read(&key, uncached, &w.kv, &w.clock, || w.origin.get_option("a"))).map(|r| r.entry.version)
+    };
+    w.write_at_origin("a", "one");
+    let v2 = w.write_at_origin("a", "two");
+    assert_eq!(read(&w), Ok(v2));
+    assert_eq!(w.cache.stats(w.clock.now_ms()).entries, 0, "memory holds nothing");
+    w.put_kv("a", &Versioned::present(json!("one"), 1));
+    w.origin.mode.set(Mode::Down);
+    assert!(read(&w).is_err(), "KV's older copy is refused");
+}
+
 // ---- the randomized test ------------------------------------------------
 
 /// KV shared by the isolates: writes wait in a queue until delivered (in any
@@ -280,9 +375,11 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let clock = ManualClock::at(1_000_000);
     let shared = LaggyKv::default();
     let policy = Policy::from_secs(10, 60);
-    let isolates: Vec<(TieredCache, KvHandle)> = (0..2)
-        .map(|_| {
-            let cache = TieredCache::new(Limits::default(), 300).with_beacon_check_ms(500);
+    // Isolate 1 holds one entry: its keys keep leaving memory (departures).
+    let isolates: Vec<(TieredCache, KvHandle)> = [Limits::default(), Limits { max_entries: 1, ..Limits::default() }]
+        .into_iter()
+        .map(|limits| {
+            let cache = TieredCache::new(limits, 300).with_beacon_check_ms(500);
             (cache, KvHandle { shared: &shared, seen: RefCell::new(HashMap::new()), down: Cell::new(false) })
         })
         .collect();

@@ -1,22 +1,48 @@
 //! One isolate's view of the beacon: the minimum version of each key that
-//! changed, the highest version this isolate answered per key, and when to
-//! check the beacon next.
+//! changed, the versions this isolate answered that its memory no longer
+//! holds, and when to check the beacon next.
 //!
 //! - A check is due at most once per `check_ms`, and never while one is in
 //!   flight (a check left hanging past [`CHECK_LEASE_MS`] no longer counts).
 //! - A complete answer raises each changed key's minimum version; an
 //!   incomplete one ("too far behind") does too, and asks the caller to make
 //!   every memory entry stale ([`Applied::everything_stale`]).
-//! - The per-key records are bounded ([`FLOORS_MAX`]): when full, they are
-//!   forgotten at once and everything is made stale, so forgetting a
-//!   minimum costs revalidations, never an old answer served as fresh.
+//! - Minimum versions (from the beacon's answers and this isolate's own
+//!   writes) are kept per key *hash* (`key_hash`), so their number follows
+//!   the change rate, not the read rate. Bounded ([`FLOORS_MAX`]): when
+//!   full they are forgotten at once and everything is made stale, so
+//!   forgetting a minimum costs revalidations, never an old answer served
+//!   as fresh.
+//! - Answered versions ("never answer below what this isolate answered"):
+//!   while memory holds a key, its entry's version is that floor (memory
+//!   never replaces an entry with an older version), so nothing is kept
+//!   here for it. What is kept ([`Answered`]) is the version of entries
+//!   that left memory, and of answers memory did not take (a stale KV or
+//!   snapshot copy, ttl-0 options): a first-in first-out record of the last
+//!   [`ANSWERED_MAX`], the oldest forgotten silently. Why that suffices:
+//!   the realistic way to answer below a version already answered is a KV
+//!   copy lagging behind it (KV's edge read cache, about 60 s), right after
+//!   the key left memory; a key that left long ago is past that lag, and
+//!   the beacon's minimum still guards it.
 //! - Writes this isolate made are queued to be told to the beacon after the
 //!   response (`announcements`), bounded too: one lost costs only the
 //!   beacon's poll interval.
+//!
+//! Hash collisions (`key_hash`; ~1 in 2^64 per pair of keys) cost caching,
+//! never an answer. A false floor (another key's) above a key's version
+//! keeps that key's copies from being current, so it is read from the
+//! origin, whose answer is taken whatever its version (no floor refuses
+//! it) — the key is then uncached, as an unknown name is, until the false
+//! record goes (minimums: when they are next forgotten; answered: after
+//! [`ANSWERED_MAX`] newer records). When the origin cannot be asked, a
+//! false minimum still lets the copy held answer, marked degraded; a false
+//! answered version refuses a stale KV or snapshot copy below it (the read
+//! then fails over to the caller's default, as with nothing held).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use super::log::BeaconAnswer;
+use crate::core::key_hash::{self, PrehashedState};
 use crate::core::lifecycle::Millis;
 
 /// How often an isolate checks the beacon by default (`BEACON_CHECK_MS`).
@@ -26,8 +52,14 @@ pub const DEFAULT_CHECK_MS: Millis = 500;
 /// task was cancelled) and another may start.
 pub const CHECK_LEASE_MS: Millis = 5_000;
 
-/// Most keys with a recorded minimum or answered version.
+/// Most keys with a recorded minimum version.
 pub const FLOORS_MAX: usize = 10_000;
+
+/// Most answered versions recorded for keys memory does not hold: 7/8 of
+/// 4,096, the most a hash table of 4,096 buckets holds (about 130 KB in
+/// wasm32 when full, 13 bytes per held entry at the default memory bound).
+/// At a steady 100 evictions a second that is the last ~35 s of departures.
+pub const ANSWERED_MAX: usize = 3_584;
 
 /// Most writes queued to be told to the beacon.
 pub const ANNOUNCE_MAX: usize = 1_000;
@@ -37,8 +69,55 @@ pub const ANNOUNCE_MAX: usize = 1_000;
 pub struct Floor {
     /// The beacon's minimum version: a copy below it is not current.
     pub min: u64,
-    /// The highest version this isolate answered: never answer below it.
+    /// The highest version this isolate answered, as far as it knows (a
+    /// recorded one, or the version its memory holds): never answer below it.
     pub answered: u64,
+}
+
+/// The answered versions of keys memory does not hold: first in, first
+/// out, the last [`ANSWERED_MAX`] records.
+#[derive(Debug, Default)]
+pub struct Answered {
+    /// Key hash → (highest version recorded, its records still in `order`).
+    versions: HashMap<u64, (u64, u32), PrehashedState>,
+    /// Key hashes in the order recorded (a key once per record).
+    order: VecDeque<u64>,
+}
+
+impl Answered {
+    /// The highest version recorded for the key of `hash` (0: none).
+    pub fn get(&self, hash: u64) -> u64 {
+        self.versions.get(&hash).map_or(0, |&(version, _)| version)
+    }
+
+    /// Records `version` for the key of `hash` (never lowering it), as the
+    /// newest record; past [`ANSWERED_MAX`] the oldest record is forgotten
+    /// (a key's version goes with its last record).
+    pub fn record(&mut self, hash: u64, version: u64) {
+        let held = self.versions.entry(hash).or_insert((0, 0));
+        held.0 = held.0.max(version);
+        held.1 += 1;
+        self.order.push_back(hash);
+        while self.order.len() > ANSWERED_MAX {
+            let Some(oldest) = self.order.pop_front() else { break };
+            if let Some(held) = self.versions.get_mut(&oldest) {
+                held.1 -= 1;
+                if held.1 == 0 {
+                    self.versions.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    /// Keys recorded.
+    pub fn len(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
 }
 
 /// What applying a beacon answer asks of isolate memory.
@@ -83,7 +162,8 @@ pub struct View {
     enabled: bool,
     known: u64,
     latest: u64,
-    floors: HashMap<String, Floor>,
+    minimums: HashMap<u64, u64, PrehashedState>,
+    answered: Answered,
     last_started: Option<Millis>,
     last_answered: Option<Millis>,
     last_took: Option<Millis>,
@@ -109,7 +189,8 @@ impl View {
             enabled: false,
             known: 0,
             latest: 0,
-            floors: HashMap::new(),
+            minimums: HashMap::default(),
+            answered: Answered::default(),
             last_started: None,
             last_answered: None,
             last_took: None,
@@ -122,9 +203,10 @@ impl View {
         }
     }
 
-    /// The floor of `key` (zeros when nothing is recorded).
-    pub fn floor(&self, key: &str) -> Floor {
-        self.floors.get(key).copied().unwrap_or_default()
+    /// The floor recorded for the key of `hash` (`key_hash::of`; zeros
+    /// when nothing is recorded). The caller adds what its memory holds.
+    pub fn floor(&self, hash: u64) -> Floor {
+        Floor { min: self.minimums.get(&hash).copied().unwrap_or(0), answered: self.answered.get(hash) }
     }
 
     /// The version up to which every change was applied.
@@ -169,7 +251,7 @@ impl View {
             self.too_far += 1;
         }
         for change in &answer.changes {
-            if self.raise_min(&change.key, change.version) {
+            if self.raise_min(key_hash::of(&change.key), change.version) {
                 applied.raised.push(change.key.clone());
             }
         }
@@ -178,25 +260,32 @@ impl View {
         applied
     }
 
-    /// Raises the minimum version of `key` (a change the beacon logged, or
-    /// this isolate's own write). Returns whether it rose.
-    pub fn raise_min(&mut self, key: &str, version: u64) -> bool {
-        self.raise(key, |f| {
-            let rose = version > f.min;
-            f.min = f.min.max(version);
-            rose
-        })
+    /// Raises the minimum version of the key of `hash` (a change the beacon
+    /// logged, or this isolate's own write). Returns whether it rose. When
+    /// the minimums are full they are all forgotten first (`take_forgotten`).
+    pub fn raise_min(&mut self, hash: u64, version: u64) -> bool {
+        if let Some(min) = self.minimums.get_mut(&hash) {
+            let rose = version > *min;
+            *min = (*min).max(version);
+            return rose;
+        }
+        if self.minimums.len() >= FLOORS_MAX {
+            self.minimums.clear();
+            self.forgotten = true;
+        }
+        self.minimums.insert(hash, version);
+        version > 0
     }
 
-    /// Records that `version` of `key` was answered.
-    pub fn answered(&mut self, key: &str, version: u64) {
-        if self.floors.get(key).is_some_and(|f| f.answered >= version) {
-            return;
+    /// Records that `version` of the key of `hash` was answered, or held
+    /// in memory until it left: no later answer goes below it while the
+    /// record is kept. Forgetting one never makes anything stale. Version 0
+    /// (nothing ever written: an unknown name's absent marker) is no floor
+    /// and takes no record.
+    pub fn answered(&mut self, hash: u64, version: u64) {
+        if version > 0 {
+            self.answered.record(hash, version);
         }
-        self.raise(key, |f| {
-            f.answered = f.answered.max(version);
-            true
-        });
     }
 
     /// Queues a write this isolate made, to be told to the beacon.
@@ -227,24 +316,10 @@ impl View {
         }
     }
 
-    /// Whether the per-key records were forgotten (full) since the last
+    /// Whether the minimum versions were forgotten (full) since the last
     /// call: the caller then makes every memory entry stale.
     pub fn take_forgotten(&mut self) -> bool {
         std::mem::take(&mut self.forgotten)
-    }
-
-    fn raise(&mut self, key: &str, change: impl FnOnce(&mut Floor) -> bool) -> bool {
-        if let Some(floor) = self.floors.get_mut(key) {
-            return change(floor);
-        }
-        if self.floors.len() >= FLOORS_MAX {
-            self.floors.clear();
-            self.forgotten = true;
-        }
-        let mut floor = Floor::default();
-        let changed = change(&mut floor);
-        self.floors.insert(key.to_string(), floor);
-        changed
     }
 }
 
@@ -252,6 +327,10 @@ impl View {
 mod tests {
     use super::*;
     use crate::core::propagation::log::LoggedChange;
+
+    fn floor(view: &View, key: &str) -> Floor {
+        view.floor(key_hash::of(key))
+    }
 
     fn answer(through: u64, complete: bool, changes: &[(u64, &str)]) -> BeaconAnswer {
         let changes = changes.iter().map(|(v, k)| LoggedChange { version: *v, key: k.to_string() }).collect();
@@ -285,10 +364,10 @@ mod tests {
         let applied = view.apply(&answer(9, true, &[(4, "opt:a"), (9, "opt:a"), (5, "opt:b")]), 0);
         assert_eq!(applied.raised, vec!["opt:a", "opt:a", "opt:b"]);
         assert!(!applied.everything_stale);
-        assert_eq!(view.floor("opt:a").min, 9);
+        assert_eq!(floor(&view, "opt:a").min, 9);
         view.apply(&answer(9, true, &[(4, "opt:a")]), 0);
-        assert_eq!(view.floor("opt:a").min, 9);
-        assert_eq!(view.floor("opt:never").min, 0);
+        assert_eq!(floor(&view, "opt:a").min, 9);
+        assert_eq!(floor(&view, "opt:never").min, 0);
         assert_eq!(view.known(), 9);
     }
 
@@ -297,28 +376,57 @@ mod tests {
         let mut view = View::default();
         let applied = view.apply(&answer(40, false, &[(39, "opt:a")]), 0);
         assert!(applied.everything_stale);
-        assert_eq!((view.floor("opt:a").min, view.known()), (39, 40));
+        assert_eq!((floor(&view, "opt:a").min, view.known()), (39, 40));
         assert_eq!(view.stats(10).too_far_behind, 1);
     }
 
     #[test]
-    fn full_records_are_forgotten_and_everything_is_made_stale() {
+    fn full_minimums_are_forgotten_and_everything_is_made_stale() {
         let mut view = View::default();
-        for n in 0..FLOORS_MAX {
-            view.answered(&format!("opt:{n}"), 1);
+        for n in 0..FLOORS_MAX as u64 {
+            view.raise_min(key_hash::of(&format!("opt:{n}")), 1);
         }
         assert!(!view.take_forgotten());
         let applied = view.apply(&answer(2, true, &[(2, "opt:new")]), 0);
         assert!(applied.everything_stale, "minimums were forgotten: memory cannot be trusted as fresh");
-        assert!(view.floors.len() <= FLOORS_MAX);
+        assert!(view.minimums.len() <= FLOORS_MAX);
+        assert_eq!(floor(&view, "opt:new").min, 2);
     }
 
     #[test]
-    fn the_answered_version_only_rises() {
+    fn answered_versions_never_make_anything_stale_and_forget_only_the_oldest() {
         let mut view = View::default();
-        view.answered("opt:a", 5);
-        view.answered("opt:a", 3);
-        assert_eq!(view.floor("opt:a"), Floor { min: 0, answered: 5 });
+        view.raise_min(key_hash::of("opt:changed"), 4);
+        let total = ANSWERED_MAX as u64 * 2;
+        for n in 0..total {
+            view.answered(key_hash::of(&format!("opt:{n}")), n + 1);
+        }
+        assert!(!view.take_forgotten(), "forgetting an answered version is silent");
+        assert_eq!(view.answered.len(), ANSWERED_MAX);
+        assert_eq!(floor(&view, &format!("opt:{}", total - 1)).answered, total, "the newest is kept");
+        assert_eq!(
+            floor(&view, &format!("opt:{}", total - ANSWERED_MAX as u64)).answered,
+            total - ANSWERED_MAX as u64 + 1
+        );
+        assert_eq!(floor(&view, &format!("opt:{}", total - ANSWERED_MAX as u64 - 1)).answered, 0, "the oldest went");
+        assert_eq!(floor(&view, "opt:changed").min, 4, "minimums untouched");
+    }
+
+    #[test]
+    fn a_key_recorded_again_keeps_its_version_until_its_last_record_leaves() {
+        let mut view = View::default();
+        let a = key_hash::of("opt:a");
+        view.answered(a, 7);
+        for n in 0..(ANSWERED_MAX as u64 - 1) {
+            view.answered(key_hash::of(&format!("opt:{n}")), 1);
+        }
+        view.answered(a, 5);
+        for n in 0..(ANSWERED_MAX as u64 - 1) {
+            view.answered(key_hash::of(&format!("opt:other{n}")), 1);
+        }
+        assert_eq!(floor(&view, "opt:a").answered, 7, "its first record left, its second holds the highest");
+        view.answered(key_hash::of("opt:last"), 1);
+        assert_eq!(floor(&view, "opt:a").answered, 0, "its last record left");
     }
 
     #[test]

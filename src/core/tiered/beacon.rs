@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use super::TieredCache;
 use crate::core::key::CacheKey;
+use crate::core::key_hash;
 use crate::core::lifecycle::Millis;
 use crate::core::memory::Lookup;
 use crate::core::ports::{Beacon, Clock};
@@ -76,35 +77,53 @@ impl TieredCache {
         self.view.borrow().stats(now)
     }
 
-    /// What `key` must not be answered below.
+    /// What `key` must not be answered below: its minimum version, and
+    /// the higher of the answered version recorded and the version memory
+    /// holds (memory never goes back, so its entry is a floor while held).
     pub(super) fn floor(&self, key: &CacheKey) -> Floor {
-        self.view.borrow().floor(key.as_str())
+        let mut floor = self.recorded_floor(key);
+        if let Some(held) = self.memory.borrow().version_of(key) {
+            floor.answered = floor.answered.max(held);
+        }
+        floor
+    }
+
+    /// The floor the view records for `key` (without memory's entry).
+    fn recorded_floor(&self, key: &CacheKey) -> Floor {
+        self.view.borrow().floor(key_hash::of(key.as_str()))
     }
 
     /// Whether a copy of `key` at `version` may answer a read asking for
     /// at least `min_version` (`propagation::satisfies`).
     pub(super) fn satisfies(&self, key: &CacheKey, version: u64, min_version: Option<u64>) -> bool {
+        let floor = self.floor(key);
+        propagation::satisfies(version, floor, min_version, self.view.borrow().known())
+    }
+
+    /// [`TieredCache::satisfies`] for the copy memory holds itself (so its
+    /// own version need not be looked up again: the memory hit path).
+    pub(super) fn satisfies_held(&self, key: &CacheKey, version: u64, min_version: Option<u64>) -> bool {
         let view = self.view.borrow();
-        propagation::satisfies(version, view.floor(key.as_str()), min_version, view.known())
+        propagation::satisfies(version, view.floor(key_hash::of(key.as_str())), min_version, view.known())
     }
 
     /// The memory entry of `key` if it is fresh and may answer a read
     /// asking for at least `min_version`.
     pub(super) fn fresh_for(&self, key: &CacheKey, now: Millis, min_version: Option<u64>) -> Option<Rc<Versioned>> {
         let entry = self.fresh(key, now)?;
-        self.satisfies(key, entry.version, min_version).then_some(entry)
+        self.satisfies_held(key, entry.version, min_version).then_some(entry)
     }
 
-    /// Records an answer of `key` at `version`: no later answer goes below it.
-    pub(super) fn note_answered(&self, key: &CacheKey, version: u64, now: Millis) {
-        let forgotten = {
-            let mut view = self.view.borrow_mut();
-            view.answered(key.as_str(), version);
-            view.take_forgotten()
-        };
-        if forgotten {
-            self.memory.borrow_mut().mark_all_stale(now);
+    /// Records an answer of `key` at `version`: no later answer goes below
+    /// it. Nothing to record while memory holds the key at that version or
+    /// above (the entry is the floor, recorded when it leaves memory); an
+    /// answer memory did not take (a stale KV or snapshot copy, a ttl-0
+    /// key) is recorded in the view's bounded record of answered versions.
+    pub(super) fn note_answered(&self, key: &CacheKey, version: u64) {
+        if version == 0 || self.memory.borrow().version_of(key).is_some_and(|held| held >= version) {
+            return;
         }
+        self.view.borrow_mut().answered(key_hash::of(key.as_str()), version);
     }
 
     /// Records this isolate's own write of `key` at `version`: older copies
@@ -115,8 +134,7 @@ impl TieredCache {
         }
         let forgotten = {
             let mut view = self.view.borrow_mut();
-            view.raise_min(key.as_str(), version);
-            view.answered(key.as_str(), version);
+            view.raise_min(key_hash::of(key.as_str()), version);
             view.announce(version, key.as_str());
             view.take_forgotten()
         };
@@ -127,19 +145,17 @@ impl TieredCache {
 
     /// Makes stale what a beacon answer says is no longer current.
     fn make_stale(&self, applied: &Applied, now: Millis) {
-        let mut memory = self.memory.borrow_mut();
         if applied.everything_stale {
-            memory.mark_all_stale(now);
+            self.memory.borrow_mut().mark_all_stale(now);
             return;
         }
         // The read path checks minimums anyway; marking the entry stale
         // also keeps it from being handed out as fresh by `fresh_until`.
-        let view = self.view.borrow();
         for key in &applied.raised {
             let key = CacheKey::from_stored(key);
-            if let Lookup::Fresh(entry) = memory.get(&key, now) {
-                if !propagation::current(entry.version, view.floor(key.as_str())) {
-                    memory.mark_stale(&key, now);
+            if let Lookup::Fresh(entry) = self.lookup(&key, now) {
+                if !propagation::current(entry.version, self.recorded_floor(&key)) {
+                    self.memory.borrow_mut().mark_stale(&key, now);
                 }
             }
         }

@@ -117,7 +117,7 @@ impl TieredCache {
     /// origin gave it; KV keeps it 30 days (`with_kv_retention`).
     pub fn new(limits: Limits, kv_expiration_secs: u64) -> Self {
         TieredCache {
-            memory: RefCell::new(MemoryCache::new(limits)),
+            memory: RefCell::new(MemoryCache::new(limits).with_departures()),
             stats: Stats::default(),
             inflight: InFlight::default(),
             throttle: Throttle::default(),
@@ -204,10 +204,30 @@ impl TieredCache {
 
     /// Frees a few dead entries; called on every read so the work is spread.
     pub fn sweep(&self, now: Millis) {
-        self.memory.borrow_mut().sweep(now, SWEEP_BUDGET);
+        self.with_memory(|memory| memory.sweep(now, SWEEP_BUDGET));
     }
 
-    /// Empties isolate memory, as a new isolate starts (tests).
+    /// Runs `f` on isolate memory, then hands the versions of the entries
+    /// that left it meanwhile to the beacon view as answered versions
+    /// (`propagation::view`): while memory holds a key its entry's version
+    /// is the key's answered floor, so that floor is recorded when the
+    /// entry leaves. Every memory operation that may drop an entry goes
+    /// through here, so no read sees the floor missing in between.
+    fn with_memory<R>(&self, f: impl FnOnce(&mut MemoryCache<Versioned>) -> R) -> R {
+        let mut memory = self.memory.borrow_mut();
+        let out = f(&mut memory);
+        let mut departed = memory.take_departed().peekable();
+        if departed.peek().is_some() {
+            let mut view = self.view.borrow_mut();
+            for gone in departed {
+                view.answered(gone.key_hash, gone.version);
+            }
+        }
+        out
+    }
+
+    /// Empties isolate memory, as a new isolate starts (tests; nothing is
+    /// recorded as departed).
     #[cfg(test)]
     pub(crate) fn clear_memory(&self) {
         self.memory.borrow_mut().clear();
@@ -229,20 +249,26 @@ impl TieredCache {
     /// Stores `found` in memory unless memory holds a newer version, and
     /// answers whichever is newest: a slow read never resurrects old data.
     fn remember(&self, key: &CacheKey, found: Versioned, policy: Policy, now: Millis) -> Rc<Versioned> {
-        let mut memory = self.memory.borrow_mut();
-        if let Lookup::Fresh(held) | Lookup::Stale(held) = memory.get(key, now) {
-            if version::is_older(found.version, held.version) {
-                return held;
+        self.with_memory(|memory| {
+            if let Lookup::Fresh(held) | Lookup::Stale(held) = memory.get(key, now) {
+                if version::is_older(found.version, held.version) {
+                    return held;
+                }
             }
-        }
-        let found = Rc::new(found);
-        memory.insert(key.clone(), Rc::clone(&found), policy, now);
-        found
+            let found = Rc::new(found);
+            memory.insert(key.clone(), Rc::clone(&found), policy, now);
+            found
+        })
+    }
+
+    /// What isolate memory holds for `key` at `now` (a dead entry is dropped).
+    fn lookup(&self, key: &CacheKey, now: Millis) -> Lookup<Versioned> {
+        self.with_memory(|memory| memory.get(key, now))
     }
 
     /// The fresh memory entry of `key` at `now`, if any.
     fn fresh(&self, key: &CacheKey, now: Millis) -> Option<Rc<Versioned>> {
-        match self.memory.borrow_mut().get(key, now) {
+        match self.lookup(key, now) {
             Lookup::Fresh(entry) => Some(entry),
             Lookup::Stale(_) | Lookup::Miss => None,
         }

@@ -112,7 +112,7 @@ impl TieredCache {
     {
         let read = self.read_through(key, policy, min_version, kv, clock, fetch).await;
         if let Ok(read) = &read {
-            self.note_answered(key, read.entry.version, clock.now_ms());
+            self.note_answered(key, read.entry.version);
         }
         read
     }
@@ -134,9 +134,9 @@ impl TieredCache {
         let started = clock.now_ms();
         self.sweep(started);
         let ok = |version: u64| self.satisfies(key, version, min_version);
-        let held = self.memory.borrow_mut().get(key, started);
+        let held = self.lookup(key, started);
         let stale = match held {
-            Lookup::Fresh(entry) if ok(entry.version) => {
+            Lookup::Fresh(entry) if self.satisfies_held(key, entry.version, min_version) => {
                 self.stats.bump(Counter::HitLocal);
                 self.count_negative(&entry);
                 return Ok(Read::fresh(entry, Source::Local));
@@ -272,7 +272,7 @@ impl TieredCache {
                 // The best copy held: memory (which may have changed while
                 // we waited; look again) or KV's, the newer; marked degraded
                 // when it does not meet its minimum or the version asked for.
-                let held = match self.memory.borrow_mut().get(key, now) {
+                let held = match self.lookup(key, now) {
                     Lookup::Fresh(entry) | Lookup::Stale(entry) => Some(entry),
                     Lookup::Miss => None,
                 };

@@ -36,6 +36,8 @@ impl TieredCache {
         self.note_written(key, written.version, now);
         let written = if written.since == 0 { written.given_at(now) } else { written };
         let entry = self.remember(key, written, policy, now);
+        // The version written was answered (a ttl-0 key is not held).
+        self.note_answered(key, entry.version);
         self.put_kv(key, &entry, kv, now).await
     }
 

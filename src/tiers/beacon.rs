@@ -4,8 +4,9 @@
 //! `beacon-entry`) and bound here with `script_name`; the paths and bodies
 //! it answers are the few below, JSON of the core's `propagation` types.
 
-use worker::{Env, Method, Request, RequestInit, Stub};
+use worker::{Env, Stub};
 
+use super::request;
 use crate::core::ports::{Beacon, TierError};
 use crate::core::propagation::{BeaconAnswer, LoggedChange};
 
@@ -34,18 +35,13 @@ impl BeaconStub {
     /// # Errors
     /// As every call to the object.
     pub async fn stats(&self) -> Result<serde_json::Value, TierError> {
-        let text = self.call(Method::Get, "/stats", None).await?;
+        let text = self.call("GET", "/stats", None).await?;
         serde_json::from_str(&text).map_err(|e| TierError::Garbage(e.to_string()))
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<String>) -> Result<String, TierError> {
-        let mut init = RequestInit::new();
-        init.with_method(method);
-        if let Some(body) = body {
-            init.with_body(Some(body.into()));
-        }
+    async fn call(&self, method: &str, path: &str, body: Option<String>) -> Result<String, TierError> {
         let url = format!("https://beacon.internal{path}");
-        let request = Request::new_with_init(&url, &init).map_err(|e| TierError::Unreachable(e.to_string()))?;
+        let request = request::build(method, &url, &[], body.as_deref()).map_err(TierError::Unreachable)?;
         let mut response =
             self.stub.fetch_with_request(request).await.map_err(|e| TierError::Unreachable(e.to_string()))?;
         let status = response.status_code();
@@ -59,7 +55,7 @@ impl BeaconStub {
 
 impl Beacon for BeaconStub {
     async fn changes_after(&self, after: u64) -> Result<BeaconAnswer, TierError> {
-        let text = self.call(Method::Get, &format!("/changes?after={after}"), None).await?;
+        let text = self.call("GET", &format!("/changes?after={after}"), None).await?;
         serde_json::from_str(&text).map_err(|e| TierError::Garbage(e.to_string()))
     }
 
@@ -67,6 +63,6 @@ impl Beacon for BeaconStub {
         let changes: Vec<LoggedChange> =
             changes.iter().map(|(version, key)| LoggedChange { version: *version, key: key.clone() }).collect();
         let body = serde_json::to_string(&changes).map_err(|e| TierError::Garbage(e.to_string()))?;
-        self.call(Method::Post, "/announce", Some(body)).await.map(|_| ())
+        self.call("POST", "/announce", Some(body)).await.map(|_| ())
     }
 }

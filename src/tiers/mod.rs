@@ -3,7 +3,7 @@
 //! The core states what it needs (`NetworkCache`, `DurableStore`, `Clock`)
 //! and this module provides it for a Worker: Workers KV (`kv`), the origin
 //! over `fetch` (`origin`), `Date.now()` (`clock`), the version beacon's
-//! Durable Object stub (`beacon`), behind the `worker` feature. The origin contract (verbs, paths, answer parsing) lives once,
+//! Durable Object stub (`beacon`), the requests both send (`request`), behind the `worker` feature. The origin contract (verbs, paths, answer parsing) lives once,
 //! in `origin_api` and `origin_wire`, and one exchange with a hard timeout
 //! and abort in `exchange`: the Worker's client and the npm package's
 //! (`crate::js`) only move bytes. Everything here depends on the core;
@@ -30,6 +30,8 @@ pub mod clock;
 pub mod kv;
 #[cfg(feature = "worker")]
 pub mod origin;
+#[cfg(feature = "worker")]
+pub mod request;
 
 pub use crate::core::ports::{
     Change, ChangePage, Changed, Clock, DurableStore, Io, NetworkCache, TierError, KV_BULK_KEYS,

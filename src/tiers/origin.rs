@@ -16,10 +16,11 @@ use std::time::Duration;
 use worker::js_sys::{Array, Promise};
 use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{AbortController, Delay, Fetch};
 
 use super::exchange::{exchange, UnderWay};
 use super::origin_api::{OriginExchange, Verb};
+use super::request;
 use crate::core::coalesce::PendingReads;
 use crate::core::ports::TierError;
 
@@ -96,27 +97,21 @@ impl OriginClient {
             return Err(TierError::Unreachable("ORIGIN_TOKEN is not set, so the origin is never called".into()));
         };
         let url = format!("{}{}", self.base_url, path);
-        let headers = Headers::new();
-        let set = |k: &str, v: &str| {
-            headers.set(k, v).map_err(|e| TierError::Unreachable(format!("building the origin request: {e}")))
-        };
-        set("authorization", &format!("Bearer {token}"))?;
-        set("accept", "application/json")?;
+        let authorization = format!("Bearer {token}");
+        let mut headers = vec![("authorization", authorization.as_str()), ("accept", "application/json")];
         if body.is_some() {
-            set("content-type", "application/json")?;
+            headers.push(("content-type", "application/json"));
         }
-        let mut init = RequestInit::new();
         let method = match verb {
-            Verb::Get => Method::Get,
-            Verb::Put => Method::Put,
-            Verb::Delete => Method::Delete,
+            Verb::Get => "GET",
+            Verb::Put => "PUT",
+            Verb::Delete => "DELETE",
         };
-        init.with_method(method).with_headers(headers);
-        if let Some(body) = body {
-            init.with_body(Some(body.into()));
-        }
-        let request = Request::new_with_init(&url, &init)
-            .map_err(|e| TierError::Unreachable(format!("bad origin URL {url:?}: {e}")))?;
+        let request = request::build(method, &url, &headers, body.as_deref()).map_err(|e| {
+            TierError::Unreachable(format!(
+                "the origin request to {url:?} could not be built (its URL, or a header such as ORIGIN_TOKEN, is invalid): {e}"
+            ))
+        })?;
         let controller = AbortController::default();
         let signal = controller.signal();
         let fetch = Fetch::Request(request);

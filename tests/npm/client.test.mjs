@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { root, rejectsWith, freePort } from "./support.mjs";
+import { root, rejectsWith, freePort, memoryKv } from "./support.mjs";
 
 const { EdgeOptionsClient } = await import(join(root, "npm", "dist", "client.js"));
 const main = await import(join(root, "npm", "dist", "node.js"));
@@ -218,4 +218,30 @@ test("over a base URL: the global fetch to the edge's address, with a trailing s
   } finally {
     server.close();
   }
+});
+
+test("the client's scope messages are the Store's (the core's), word for word", async () => {
+  // The plain-JS client checks scopes without wasm, so it carries its own copy of the
+  // core's messages (src/core/scope.rs): this keeps the two from drifting apart.
+  const edge = fetcher();
+  const c = client(edge);
+  const kv = memoryKv();
+  const store = new main.Store({ kv, origin: { url: "http://127.0.0.1:9", token: "t0k", timeoutMs: 100 } });
+  const reason = async (promise) => {
+    try {
+      await promise;
+    } catch (e) {
+      return { code: e.code, message: e.message };
+    }
+    assert.fail("expected a rejection");
+  };
+  const bad = [null, {}, { project: 1, organization: 2 }, { user: 1, project: 1, organization: 2 }];
+  for (const scope of bad) {
+    const fromStore = await reason(store.getMap(scope));
+    const fromClient = await reason(c.getMap(scope));
+    assert.equal(fromStore.code, "invalid_scope", JSON.stringify(scope));
+    assert.deepEqual(fromClient, fromStore, `scope ${JSON.stringify(scope)}`);
+  }
+  assert.equal(edge.seen.length, 0, "nothing reached the edge");
+  assert.deepEqual(kv.calls, { get: 0, bulkGet: 0, put: 0, delete: 0 }, "nor KV");
 });

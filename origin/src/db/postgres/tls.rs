@@ -100,16 +100,17 @@ pub(crate) fn url_hint(parse_error: &str) -> Option<&'static str> {
 /// — or anyone on the path — declines TLS). `None` when every host is
 /// local or TLS is required. Names hosts only, never the URL's password.
 pub(crate) fn plain_text_warning(config: &tokio_postgres::Config) -> Option<String> {
-    let hostaddrs = config.get_hostaddrs();
-    let remote: Vec<&str> = config
-        .get_hosts()
+    let (hosts, hostaddrs) = (config.get_hosts(), config.get_hostaddrs());
+    let mut remote: Vec<String> = hosts
         .iter()
         .enumerate()
         .filter_map(|(i, host)| match host {
-            Host::Tcp(name) if !is_loopback(name, hostaddrs.get(i)) => Some(name.as_str()),
+            Host::Tcp(name) if !is_loopback(name, hostaddrs.get(i)) => Some(name.clone()),
             _ => None,
         })
         .collect();
+    // Addresses given without a host name (`?hostaddr=IP` alone).
+    remote.extend(hostaddrs.iter().skip(hosts.len()).filter(|addr| !addr.is_loopback()).map(IpAddr::to_string));
     if remote.is_empty() {
         return None;
     }
@@ -235,6 +236,8 @@ mod tests {
         let warning = plain_text_warning(&config("postgres://u@localhost/d?hostaddr=192.0.2.1&sslmode=prefer"))
             .unwrap_or_default();
         assert!(warning.contains("localhost"), "hostaddr is where it connects: {warning}");
+        let warning = plain_text_warning(&config("postgres://u@/d?hostaddr=192.0.2.1")).unwrap_or_default();
+        assert!(warning.contains("192.0.2.1"), "an address without a host name: {warning}");
     }
 
     #[test]
@@ -246,6 +249,7 @@ mod tests {
             "postgres://u@%2Fvar%2Frun%2Fpostgresql/d",
             "postgres://u@db.internal/d?sslmode=require",
             "postgres://u@db.internal/d?hostaddr=127.0.0.1",
+            "postgres://u@/d?hostaddr=127.0.0.1",
         ] {
             assert_eq!(plain_text_warning(&config(url)), None, "{url}");
         }

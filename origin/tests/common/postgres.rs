@@ -239,7 +239,7 @@ impl Drop for PgServer {
 
 /// Makes a server certificate that `signer` signs (and the CA) in
 /// `root/tls` with the `openssl` command, the certificate to trust in
-/// `ca.crt`, hands the server's key to `user`, and answers the `postgres`
+/// `ca.crt`, hands the files to `user`, and answers the `postgres`
 /// arguments that turn TLS on with them.
 fn make_certificates(root: &Path, user: Option<(u32, u32)>, signer: Signer) -> Vec<String> {
     let dir = root.join("tls");
@@ -273,11 +273,15 @@ fn make_certificates(root: &Path, user: Option<(u32, u32)>, signer: Signer) -> V
     if signer == Signer::SelfSigned {
         std::fs::copy(dir.join("server.crt"), dir.join("ca.crt")).expect("the certificate to trust");
     }
-    // PostgreSQL refuses a key that others can read, or that it does not own.
-    let server_key = dir.join("server.key");
-    std::fs::set_permissions(&server_key, std::fs::Permissions::from_mode(0o600)).expect("chmod the server key");
+    // PostgreSQL refuses a key that others can read, or that it does not
+    // own; and the watchdog, as that user, removes the folder at the end.
+    std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600))
+        .expect("chmod the server key");
     if let Some((uid, gid)) = user {
-        std::os::unix::fs::chown(&server_key, Some(uid), Some(gid)).expect("hand the key to the unprivileged user");
+        let files = std::fs::read_dir(&dir).expect("list the TLS folder").map(|entry| entry.expect("entry").path());
+        for path in files.chain([dir.clone()]) {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid)).expect("hand the TLS files to the unprivileged user");
+        }
     }
     let file = |name: &str| dir.join(name).display().to_string();
     [

@@ -118,6 +118,7 @@ fn without_the_ca_the_origin_refuses_to_start_naming_the_certificate_problem() {
         let msg = refused(&["--db", &url(tls_pg(), "127.0.0.1", &db, query)], &[]);
         assert!(msg.contains("cannot connect to database postgres://postgres:***@127.0.0.1"), "{query}: {msg}");
         assert!(msg.contains("UnknownIssuer") && msg.contains("--db-ca"), "{query}: {msg}");
+        assert!(msg.contains("on this machine, sslmode=disable"), "a way out on loopback: {msg}");
     }
 }
 

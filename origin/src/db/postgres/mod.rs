@@ -83,6 +83,7 @@ impl PgDb {
             config.application_name("edge-options-origin");
         }
         let tls = tls::connector(ca)?;
+        let local = tls::remote_hosts(&config).is_empty();
         if let Some(warning) = tls::plain_text_warning(&config) {
             warn(&warning);
         }
@@ -105,7 +106,7 @@ impl PgDb {
                 PoolError::Backend(driver) => driver,
                 other => other,
             };
-            let hint = tls::hint(e, ca).map(|hint| format!(" ({hint})")).unwrap_or_default();
+            let hint = tls::hint(e, ca, local).map(|hint| format!(" ({hint})")).unwrap_or_default();
             format!("cannot connect to database {shown}: {}{hint}", error::chain(e))
         })?;
         let warning = migrate::run(&mut client).await.map_err(|e| format!("database {shown}: {e}"))?;

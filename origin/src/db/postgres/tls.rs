@@ -100,17 +100,7 @@ pub(crate) fn url_hint(parse_error: &str) -> Option<&'static str> {
 /// — or anyone on the path — declines TLS). `None` when every host is
 /// local or TLS is required. Names hosts only, never the URL's password.
 pub(crate) fn plain_text_warning(config: &tokio_postgres::Config) -> Option<String> {
-    let (hosts, hostaddrs) = (config.get_hosts(), config.get_hostaddrs());
-    let mut remote: Vec<String> = hosts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, host)| match host {
-            Host::Tcp(name) if !is_loopback(name, hostaddrs.get(i)) => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
-    // Addresses given without a host name (`?hostaddr=IP` alone).
-    remote.extend(hostaddrs.iter().skip(hosts.len()).filter(|addr| !addr.is_loopback()).map(IpAddr::to_string));
+    let remote = remote_hosts(config);
     if remote.is_empty() {
         return None;
     }
@@ -129,6 +119,23 @@ pub(crate) fn plain_text_warning(config: &tokio_postgres::Config) -> Option<Stri
     }
 }
 
+/// The hosts of the URL that a connection reaches across a network: all
+/// but loopback and Unix sockets.
+pub(crate) fn remote_hosts(config: &tokio_postgres::Config) -> Vec<String> {
+    let (hosts, hostaddrs) = (config.get_hosts(), config.get_hostaddrs());
+    let mut remote: Vec<String> = hosts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, host)| match host {
+            Host::Tcp(name) if !is_loopback(name, hostaddrs.get(i)) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    // Addresses given without a host name (`?hostaddr=IP` alone).
+    remote.extend(hostaddrs.iter().skip(hosts.len()).filter(|addr| !addr.is_loopback()).map(IpAddr::to_string));
+    remote
+}
+
 /// Whether a connection to `name` (or to `hostaddr`, which the driver
 /// connects to instead when the URL gives one) stays on this machine.
 /// Names are not resolved: only `localhost` and loopback addresses count.
@@ -145,14 +152,21 @@ fn is_loopback(name: &str, hostaddr: Option<&IpAddr>) -> bool {
 /// What the operator can do about a failure to connect, when it is about
 /// TLS: found in the error's causes (the certificate check of rustls, or
 /// the driver's refusal of a server without TLS under `sslmode=require`).
-pub(crate) fn hint(error: &(dyn std::error::Error + 'static), ca: Option<&Path>) -> Option<String> {
+/// `local`: every host is on this machine (where plain text crosses no
+/// network, so `sslmode=disable` is a fair way out too).
+pub(crate) fn hint(error: &(dyn std::error::Error + 'static), ca: Option<&Path>, local: bool) -> Option<String> {
     let mut cause = Some(error);
     while let Some(error) = cause {
         let rustls = error
             .downcast_ref::<rustls::Error>()
             .or_else(|| error.downcast_ref::<std::io::Error>()?.get_ref()?.downcast_ref::<rustls::Error>());
         if let Some(rustls::Error::InvalidCertificate(problem)) = rustls {
-            return Some(certificate_hint(problem, ca));
+            let hint = certificate_hint(problem, ca);
+            return Some(if local {
+                format!("{hint}; or, the server being on this machine, sslmode=disable")
+            } else {
+                hint
+            });
         }
         if error.to_string() == "server does not support TLS" {
             return Some(
@@ -280,9 +294,12 @@ mod tests {
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
         );
-        let hint = hint(&io, Some(Path::new("/etc/db-ca.pem"))).unwrap_or_default();
-        assert!(hint.contains("/etc/db-ca.pem") && hint.contains("--db-ca"), "{hint}");
+        let remote = hint(&io, Some(Path::new("/etc/db-ca.pem")), false).unwrap_or_default();
+        assert!(remote.contains("/etc/db-ca.pem") && remote.contains("--db-ca"), "{remote}");
+        assert!(!remote.contains("sslmode=disable"), "never suggested across a network: {remote}");
+        let local = hint(&io, None, true).unwrap_or_default();
+        assert!(local.contains("--db-ca") && local.contains("sslmode=disable"), "{local}");
         let other = std::io::Error::other("connection refused");
-        assert_eq!(super::hint(&other, None), None);
+        assert_eq!(super::hint(&other, None, true), None);
     }
 }

@@ -14,7 +14,8 @@ edge-options-origin — reference origin for edge-options (origin contract over
 SQLite or PostgreSQL)
 
 USAGE:
-    edge-options-origin [--listen ADDR] [--db PATH|URL] [--db-pool N] (--token TOKEN | --dev)
+    edge-options-origin [--listen ADDR] [--db PATH|URL] [--db-pool N]
+                        [--db-ca FILE] (--token TOKEN | --dev)
 
 OPTIONS:
     --listen ADDR   address to bind, IP:PORT; port 0 picks a free port
@@ -23,8 +24,18 @@ OPTIONS:
                     PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DB
                     (schema migrated at start; several origins may share it)
                     [env ORIGIN_DB, default .data/origin.sqlite3]
+                    TLS as the URL's sslmode says: ?sslmode=require (TLS or
+                    refuse to start; use it across any network; verify-full
+                    and verify-ca mean the same), prefer (the default: TLS
+                    when the server offers it, else plain, with a warning
+                    for a host other than loopback), disable (plain). TLS
+                    always verifies the certificate's chain and host name
     --db-pool N     PostgreSQL only: most connections this origin opens
                     [env ORIGIN_DB_POOL, default 10]
+    --db-ca FILE    PostgreSQL only: PEM file of the CA certificate(s) that
+                    signed the server's certificate (a managed service's CA
+                    bundle, a private CA); replaces the built-in public roots
+                    (Mozilla's, from webpki-roots) [env ORIGIN_DB_CA]
     --token TOKEN   bearer token every route but /healthz and /readyz requires
                     [env ORIGIN_TOKEN; required unless --dev]
     --dev           local development only: without a token, accept the
@@ -124,6 +135,9 @@ pub struct Config {
     pub db: DbTarget,
     /// Most PostgreSQL connections (unused with SQLite).
     pub db_pool: usize,
+    /// PEM file of the CAs that PostgreSQL's certificate must chain to,
+    /// instead of the built-in public roots (unused with SQLite).
+    pub db_ca: Option<PathBuf>,
     /// Bearer token; never printed.
     pub token: String,
     /// The token is the development token, supplied by `--dev`.
@@ -137,6 +151,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("db", &self.db)
             .field("db_pool", &self.db_pool)
+            .field("db_ca", &self.db_ca)
             .field("token", &"<redacted>")
             .field("dev_token", &self.dev_token)
             .finish()
@@ -161,6 +176,7 @@ pub fn parse(
     let mut listen = None;
     let mut db = None;
     let mut db_pool = None;
+    let mut db_ca = None;
     let mut token = None;
     let mut dev = false;
     let mut args = args.into_iter();
@@ -179,6 +195,7 @@ pub fn parse(
             "--listen" => &mut listen,
             "--db" => &mut db,
             "--db-pool" => &mut db_pool,
+            "--db-ca" => &mut db_ca,
             "--token" => &mut token,
             _ => return Err(format!("unknown argument '{arg}'")),
         };
@@ -208,6 +225,12 @@ pub fn parse(
             _ => return Err(format!("invalid --db-pool '{n}' (want a number from 1 to {MAX_DB_POOL})")),
         },
     };
+    // An empty ORIGIN_DB_CA is unset (as a blanked variable in a unit
+    // file); an empty --db-ca is a mistake.
+    let db_ca = match db_ca.or_else(|| env("ORIGIN_DB_CA").filter(|f| !f.trim().is_empty())) {
+        Some(file) if file.trim().is_empty() => return Err("--db-ca must not be empty".into()),
+        file => file.map(PathBuf::from),
+    };
     let token = token.or_else(|| env("ORIGIN_TOKEN").filter(|t| !t.trim().is_empty()));
     let (token, dev_token) = match token {
         Some(token) if token.trim().is_empty() => return Err("--token must not be empty".into()),
@@ -217,7 +240,7 @@ pub fn parse(
             return Err("no token: pass --token TOKEN or set ORIGIN_TOKEN (or --dev, for local development only)".into())
         }
     };
-    Ok(Command::Run(Config { listen, db, db_pool, token, dev_token }))
+    Ok(Command::Run(Config { listen, db, db_pool, db_ca, token, dev_token }))
 }
 
 #[cfg(test)]
@@ -235,6 +258,7 @@ mod tests {
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.db, DbTarget::Sqlite(PathBuf::from(DEFAULT_DB)));
         assert_eq!(c.db_pool, DEFAULT_DB_POOL);
+        assert_eq!(c.db_ca, None, "no CA file: the built-in roots");
         assert_eq!((c.token.as_str(), c.dev_token), ("t", false));
     }
 
@@ -283,6 +307,19 @@ mod tests {
         for path in ["postgres.sqlite3", "./postgres://x", "/var/lib/postgres/o.db"] {
             assert_eq!(DbTarget::parse(path), DbTarget::Sqlite(PathBuf::from(path)), "{path}");
         }
+    }
+
+    #[test]
+    fn the_database_ca_file_comes_from_the_flag_or_the_environment() {
+        let env = [("ORIGIN_DB_CA", "/etc/env-ca.pem")];
+        let Ok(Command::Run(c)) = run(&["--dev", "--db-ca", "/etc/flag-ca.pem"], &env) else { panic!("expected run") };
+        assert_eq!(c.db_ca, Some(PathBuf::from("/etc/flag-ca.pem")), "the flag beats the environment");
+        let Ok(Command::Run(c)) = run(&["--dev"], &env) else { panic!("expected run") };
+        assert_eq!(c.db_ca, Some(PathBuf::from("/etc/env-ca.pem")));
+        let Ok(Command::Run(c)) = run(&["--dev"], &[("ORIGIN_DB_CA", " ")]) else { panic!("expected run") };
+        assert_eq!(c.db_ca, None, "a blank ORIGIN_DB_CA is unset");
+        assert!(run(&["--dev", "--db-ca", ""], &[]).is_err(), "an empty --db-ca is a mistake");
+        assert!(run(&["--dev", "--db-ca"], &[]).is_err(), "--db-ca needs a value");
     }
 
     #[test]

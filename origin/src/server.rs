@@ -25,7 +25,7 @@ pub struct AppState {
 /// (the *bound* port, so `--listen 127.0.0.1:0` works for tests) and serves
 /// until SIGINT/SIGTERM. Errors are messages for the operator.
 pub async fn run(config: Config) -> Result<(), String> {
-    let db = db::open(&config.db, config.db_pool).await?;
+    let db = db::open(&config.db, config.db_pool, config.db_ca.as_deref()).await?;
     let listener =
         TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;

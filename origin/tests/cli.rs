@@ -47,9 +47,19 @@ fn help_prints_usage_and_exits_0() {
     let out = Command::new(BIN).arg("--help").output().expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for word in
-        ["--listen", "--db", "--token", "--db-pool", "ORIGIN_LISTEN", "ORIGIN_DB", "ORIGIN_TOKEN", "postgres://"]
-    {
+    for word in [
+        "--listen",
+        "--db",
+        "--token",
+        "--db-pool",
+        "--db-ca",
+        "ORIGIN_LISTEN",
+        "ORIGIN_DB",
+        "ORIGIN_TOKEN",
+        "ORIGIN_DB_CA",
+        "postgres://",
+        "sslmode=require",
+    ] {
         assert!(text.contains(word), "usage mentions {word}");
     }
 }

@@ -24,6 +24,7 @@ pub mod sqlite;
 pub use changes::{Changes, Page};
 pub use model::{Lookup, MapSnapshot, OptionRecord, Ownership, OwnershipInput, Scope};
 
+use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -87,11 +88,13 @@ pub trait Storage: Send + Sync {
 pub type Db = Arc<dyn Storage>;
 
 /// Opens the database `target` names: a SQLite file (created if missing)
-/// or a PostgreSQL database (connected, migrated). Errors are messages for
-/// the operator and never contain a password.
-pub async fn open(target: &DbTarget, pool_size: usize) -> Result<Db, String> {
+/// or a PostgreSQL database (connected with at most `pool_size`
+/// connections, over TLS verified against the CA file `ca` when given,
+/// migrated). Errors are messages for the operator and never contain a
+/// password.
+pub async fn open(target: &DbTarget, pool_size: usize, ca: Option<&Path>) -> Result<Db, String> {
     match target {
         DbTarget::Sqlite(path) => Ok(Arc::new(sqlite::SqliteDb::open(path)?)),
-        DbTarget::Postgres(url) => Ok(Arc::new(postgres::PgDb::open(url, pool_size).await?)),
+        DbTarget::Postgres(url) => Ok(Arc::new(postgres::PgDb::open(url, pool_size, ca).await?)),
     }
 }

@@ -11,6 +11,9 @@
 //!   dropped — makes the watchdog shut PostgreSQL down (fast) and remove
 //!   the folder. [`PgServer::stop`] writes `stop` instead: PostgreSQL shuts
 //!   down and its data stays, for [`PgServer::start_again`].
+//! - [`PgServer::start_with_tls`] turns TLS on, with a certificate made
+//!   at start by the `openssl` command (which Debian's PostgreSQL packages
+//!   depend on): signed by a CA made with it, or self-signed.
 //! - Uses only the standard library and the PostgreSQL binaries (`psql`
 //!   for statements), so both the origin's tests and the end-to-end
 //!   harness include this file.
@@ -18,8 +21,9 @@
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -27,17 +31,52 @@ use std::time::{Duration, Instant};
 /// The watchdog: starts `postgres`, waits for a line or the end of its
 /// stdin, then shuts PostgreSQL down (SIGINT: fast shutdown) and, unless
 /// the line was `stop`, removes the folder. `$0` is the binaries' folder,
-/// `$1` the server's folder, `$2` the port.
+/// `$1` the server's folder, `$2` the port, and any further arguments go
+/// to `postgres` (the TLS settings).
 const WATCHDOG: &str = r#"
-"$0/postgres" -D "$1/data" -p "$2" -k "$1" -c listen_addresses=127.0.0.1 \
+root=$1 port=$2
+shift 2
+"$0/postgres" -D "$root/data" -p "$port" -k "$root" -c listen_addresses=127.0.0.1 \
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-  -c max_connections=300 -c shared_buffers=32MB >>"$1/postgres.log" 2>&1 &
+  -c max_connections=300 -c shared_buffers=32MB "$@" >>"$root/postgres.log" 2>&1 &
 pg=$!
 if read -r line; then :; else line=eof; fi
 kill -INT "$pg" 2>/dev/null
 wait "$pg"
-[ "$line" = stop ] || rm -rf "$1"
+[ "$line" = stop ] || rm -rf "$root"
 "#;
+
+/// OpenSSL's configuration for the test certificates: a CA, and a server
+/// certificate it signs, valid for 127.0.0.1 only (so connecting by the
+/// name `localhost` must fail the host name check); or the same server
+/// certificate, self-signed.
+const TLS_CNF: &str = "\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = edge-options test CA
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+";
+
+/// Who signs a TLS server's certificate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Signer {
+    /// A CA made for the server: the usual private CA.
+    Ca,
+    /// The certificate itself.
+    SelfSigned,
+}
 
 /// A running (or stopped) throwaway PostgreSQL server.
 pub struct PgServer {
@@ -45,13 +84,28 @@ pub struct PgServer {
     root: PathBuf,
     port: u16,
     user: Option<(u32, u32)>,
+    /// Extra `postgres` arguments (`-c ssl=on …` for a TLS server).
+    settings: Vec<String>,
     watchdog: Option<(Child, ChildStdin)>,
 }
 
 impl PgServer {
     /// Creates a cluster in a new temporary folder and starts it on a free
-    /// port; panics with what to do when PostgreSQL is not installed.
+    /// port, without TLS; panics with what to do when PostgreSQL is not
+    /// installed.
     pub fn start() -> PgServer {
+        Self::create(None)
+    }
+
+    /// Like [`PgServer::start`], with TLS on (`ssl=on`; clients may still
+    /// connect without it) and a server certificate for 127.0.0.1 that
+    /// `signer` signs, made with the `openssl` command at start (a few
+    /// milliseconds); what a client must trust is at [`PgServer::ca_file`].
+    pub fn start_with_tls(signer: Signer) -> PgServer {
+        Self::create(Some(signer))
+    }
+
+    fn create(tls: Option<Signer>) -> PgServer {
         let bin = bin_dir();
         let user = unprivileged_user();
         let root = std::env::temp_dir().join(format!("edge-options-pg-{}-{}", std::process::id(), unique()));
@@ -74,7 +128,8 @@ impl PgServer {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut server = PgServer { bin, root, port: free_port(), user, watchdog: None };
+        let settings = tls.map(|signer| make_certificates(&root, user, signer)).unwrap_or_default();
+        let mut server = PgServer { bin, root, port: free_port(), user, settings, watchdog: None };
         server.start_again();
         server
     }
@@ -88,6 +143,7 @@ impl PgServer {
             .arg(&self.bin)
             .arg(&self.root)
             .arg(self.port.to_string())
+            .args(&self.settings)
             .current_dir(&self.root)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -131,6 +187,13 @@ impl PgServer {
         self.port
     }
 
+    /// The PEM file a client must trust (a server from
+    /// [`PgServer::start_with_tls`]): the CA's certificate, or the
+    /// self-signed certificate itself.
+    pub fn ca_file(&self) -> PathBuf {
+        self.root.join("tls").join("ca.crt")
+    }
+
     /// The connection URL of database `db`, as the origin's `--db` takes it.
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
@@ -172,6 +235,63 @@ impl Drop for PgServer {
             let _ = std::fs::remove_dir_all(&self.root);
         }
     }
+}
+
+/// Makes a server certificate that `signer` signs (and the CA) in
+/// `root/tls` with the `openssl` command, the certificate to trust in
+/// `ca.crt`, hands the files to `user`, and answers the `postgres`
+/// arguments that turn TLS on with them.
+fn make_certificates(root: &Path, user: Option<(u32, u32)>, signer: Signer) -> Vec<String> {
+    let dir = root.join("tls");
+    std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    std::fs::write(dir.join("tls.cnf"), TLS_CNF).expect("write the OpenSSL configuration");
+    // A CA (P-256 key, self-signed), then a server key and a certificate the
+    // CA signs; or one self-signed server certificate. No argument has a space.
+    let key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    let steps = match signer {
+        Signer::Ca => vec![
+            format!("req -x509 -new -config tls.cnf -extensions ca -days 3 {key} -keyout ca.key -out ca.crt"),
+            format!("req -new -config tls.cnf -subj /CN=127.0.0.1 {key} -keyout server.key -out server.csr"),
+            "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 3 -extfile tls.cnf \
+             -extensions server -out server.crt"
+                .to_string(),
+        ],
+        Signer::SelfSigned => vec![format!(
+            "req -x509 -new -config tls.cnf -extensions server -subj /CN=127.0.0.1 -days 3 {key} \
+             -keyout server.key -out server.crt"
+        )],
+    };
+    for step in steps {
+        let out = Command::new("openssl")
+            .args(step.split_whitespace())
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run openssl (Debian's openssl package; PostgreSQL's packages need it): {e}"));
+        assert!(out.status.success(), "openssl {step} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    if signer == Signer::SelfSigned {
+        std::fs::copy(dir.join("server.crt"), dir.join("ca.crt")).expect("the certificate to trust");
+    }
+    // PostgreSQL refuses a key that others can read, or that it does not
+    // own; and the watchdog, as that user, removes the folder at the end.
+    std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600))
+        .expect("chmod the server key");
+    if let Some((uid, gid)) = user {
+        let files = std::fs::read_dir(&dir).expect("list the TLS folder").map(|entry| entry.expect("entry").path());
+        for path in files.chain([dir.clone()]) {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid)).expect("hand the TLS files to the unprivileged user");
+        }
+    }
+    let file = |name: &str| dir.join(name).display().to_string();
+    [
+        "ssl=on".to_string(),
+        format!("ssl_cert_file={}", file("server.crt")),
+        format!("ssl_key_file={}", file("server.key")),
+    ]
+    .into_iter()
+    .flat_map(|setting| ["-c".to_string(), setting])
+    .collect()
 }
 
 /// Waits up to 30 s for the watchdog (and so PostgreSQL) to end, then kills it.

@@ -23,6 +23,9 @@
 //! `unavailable`, and dead connections are dropped and replaced as they
 //! are handed out, so a replica recovers by itself when the database
 //! returns.
+//!
+//! **TLS.** As the URL's `sslmode` says, always verifying the server's
+//! certificate (see [`tls`]).
 
 pub mod changed;
 mod error;
@@ -30,14 +33,17 @@ pub mod maps;
 pub mod migrate;
 pub mod options;
 pub mod ownership;
+mod tls;
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use serde_json::Value;
-use tokio_postgres::{IsolationLevel, NoTls};
+use tokio_postgres::config::SslMode;
+use tokio_postgres::IsolationLevel;
 
 use super::changed::Window;
 use super::changes::{self, Changes, Page};
@@ -57,20 +63,34 @@ pub struct PgDb {
 }
 
 impl PgDb {
-    /// Connects to `url` with a pool of at most `pool_size` connections and
-    /// applies the schema's migrations. Errors are messages for the operator,
-    /// with the URL's password left out.
-    pub async fn open(url: &str, pool_size: usize) -> Result<Self, String> {
+    /// Connects to `url` with a pool of at most `pool_size` connections, TLS
+    /// as the URL's `sslmode` says (verified against the CA file `ca`, else
+    /// the built-in public roots), and applies the schema's migrations.
+    /// Errors are messages for the operator, with the URL's password left
+    /// out; a connection that may cross a network in clear text is warned
+    /// about on stderr.
+    pub async fn open(url: &str, pool_size: usize, ca: Option<&Path>) -> Result<Self, String> {
         let shown = DbTarget::Postgres(url.to_string()).describe();
-        let mut config: tokio_postgres::Config =
-            url.parse().map_err(|e| format!("invalid PostgreSQL URL {shown}: {}", error::chain(&e)))?;
+        let mut config: tokio_postgres::Config = tls::driver_url(url).parse().map_err(|e| {
+            let text = error::chain(&e);
+            let hint = tls::url_hint(&text).map(|hint| format!(" ({hint})")).unwrap_or_default();
+            format!("invalid PostgreSQL URL {shown}: {text}{hint}")
+        })?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         if config.get_application_name().is_none() {
             config.application_name("edge-options-origin");
         }
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let tls = tls::connector(ca)?;
+        let local = tls::remote_hosts(&config).is_empty();
+        if let Some(warning) = tls::plain_text_warning(&config) {
+            warn(&warning);
+        }
+        if ca.is_some() && config.get_ssl_mode() == SslMode::Disable {
+            warn("--db-ca is unused: the URL says sslmode=disable");
+        }
+        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(pool_size)
             .runtime(Runtime::Tokio1)
@@ -79,11 +99,19 @@ impl PgDb {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| format!("cannot create the connection pool: {e}"))?;
-        let mut client =
-            pool.get().await.map_err(|e| format!("cannot connect to database {shown}: {}", error::chain(&e)))?;
+        let mut client = pool.get().await.map_err(|e| {
+            // The driver's error itself, without the pool's "Error occurred
+            // while creating a new object" in front.
+            let e: &(dyn std::error::Error + 'static) = match &e {
+                PoolError::Backend(driver) => driver,
+                other => other,
+            };
+            let hint = tls::hint(e, ca, local).map(|hint| format!(" ({hint})")).unwrap_or_default();
+            format!("cannot connect to database {shown}: {}{hint}", error::chain(e))
+        })?;
         let warning = migrate::run(&mut client).await.map_err(|e| format!("database {shown}: {e}"))?;
         if let Some(warning) = warning {
-            let _ = writeln!(std::io::stderr().lock(), "origin: WARNING: {warning}");
+            warn(&warning);
         }
         Ok(Self { pool })
     }
@@ -91,6 +119,11 @@ impl PgDb {
     async fn client(&self) -> ApiResult<deadpool_postgres::Client> {
         Ok(self.pool.get().await?)
     }
+}
+
+/// Prints a startup warning for the operator.
+fn warn(warning: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "origin: WARNING: {warning}");
 }
 
 /// Takes the next version: the first statement of every write transaction

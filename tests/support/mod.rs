@@ -235,6 +235,35 @@ impl Drop for Origin {
     }
 }
 
+/// The repository's `wrangler.toml` copied into `dir` as tests run it:
+/// without `[build]` (so no build step and no watcher), with absolute
+/// paths (`main`, the assets folder). Every token comes from `--var`; no
+/// `.dev.vars` is beside the copy. Answers the copy's path.
+fn config_copy(dir: &Path) -> PathBuf {
+    let config = std::fs::read_to_string(root().join("wrangler.toml")).expect("read wrangler.toml");
+    let mut copy = String::new();
+    let mut in_build = false;
+    for line in config.lines() {
+        if line.starts_with('[') {
+            in_build = line.trim() == "[build]";
+        }
+        if in_build {
+            continue;
+        }
+        let line = match line.trim() {
+            "main = \"build/index.js\"" => format!("main = {:?}", root().join("build/index.js").display().to_string()),
+            "directory = \"www\"" => format!("directory = {:?}", root().join("www").display().to_string()),
+            _ => line.to_string(),
+        };
+        copy.push_str(&line);
+        copy.push('\n');
+    }
+    std::fs::create_dir_all(dir).expect("config dir");
+    let path = dir.join("wrangler.toml");
+    std::fs::write(&path, copy).expect("write the config copy");
+    path
+}
+
 /// The beacon Worker's config for a stack against `origin_url`, written by
 /// `scripts/beacon-config` into its own folder under `state` (with the
 /// origin token of these tests beside it).
@@ -288,30 +317,8 @@ impl Worker {
     /// repository's config copied into `state` (where no `.dev.vars` is),
     /// with only `vars` given. Waits until `/healthz` answers at all.
     pub fn start_without_secrets(origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
-        let config = std::fs::read_to_string(root().join("wrangler.toml")).expect("read wrangler.toml");
-        let mut copy = String::new();
-        let mut in_build = false;
-        for line in config.lines() {
-            if line.starts_with('[') {
-                in_build = line.trim() == "[build]";
-            }
-            if in_build {
-                continue;
-            }
-            let line = match line.trim() {
-                "main = \"build/index.js\"" => {
-                    format!("main = {:?}", root().join("build/index.js").display().to_string())
-                }
-                "directory = \"www\"" => format!("directory = {:?}", root().join("www").display().to_string()),
-                _ => line.to_string(),
-            };
-            copy.push_str(&line);
-            copy.push('\n');
-        }
         let dir = state.join("unconfigured");
-        std::fs::create_dir_all(&dir).expect("config dir");
-        let path = dir.join("wrangler.toml");
-        std::fs::write(&path, copy).expect("write the config copy");
+        let path = config_copy(&dir);
         assert!(!dir.join(".dev.vars").exists() && !dir.join(".env").exists());
         Worker::launch(&path, origin_url, state, vars)
     }
@@ -364,7 +371,14 @@ impl Worker {
         let port = free_port();
         // The repository's config binds the version beacon of the beacon
         // Worker: run it in the same `wrangler dev`, as scripts/dev does.
-        let beacon = (config == root().join("wrangler.toml")).then(|| beacon_config(origin_url, state, port));
+        // The repository's config runs from a copy without `[build]`: the
+        // Worker is built before the tests, and with a build step wrangler
+        // also watches src/, where a stray file event restarts it mid-test
+        // (its restart then fails on its own port, "Address already in use").
+        let repository = config == root().join("wrangler.toml");
+        let copy = repository.then(|| config_copy(&state.join(format!("edge-{port}"))));
+        let config = copy.as_deref().unwrap_or(config);
+        let beacon = repository.then(|| beacon_config(origin_url, state, port));
         let log = state.join(format!("wrangler-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("wrangler log");
         let wrangler = root().join("node_modules/.bin/wrangler");

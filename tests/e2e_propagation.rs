@@ -29,32 +29,10 @@ struct Four {
 }
 
 /// The repository's config for an isolate that reaches the beacon Worker
-/// run beside the first isolate instead of running its own: another name,
-/// absolute paths, no build step (its binding already names the beacon
-/// Worker with `script_name`).
+/// run beside the first isolate instead of running its own: another name
+/// (its binding already names the beacon Worker with `script_name`).
 fn binding_config(dir: &Path, n: usize) -> PathBuf {
-    let config = std::fs::read_to_string(root().join("wrangler.toml")).expect("read wrangler.toml");
-    let mut copy = String::new();
-    let mut section = String::new();
-    for line in config.lines() {
-        if line.starts_with('[') {
-            section = line.trim().to_string();
-        }
-        if section == "[build]" {
-            continue;
-        }
-        let line = match line.trim() {
-            l if l.starts_with("name = ") && section.is_empty() => format!("name = \"{DEFINER}-isolate-{n}\""),
-            "main = \"build/index.js\"" => format!("main = {:?}", root().join("build/index.js").display().to_string()),
-            "directory = \"www\"" => format!("directory = {:?}", root().join("www").display().to_string()),
-            _ => line.to_string(),
-        };
-        copy.push_str(&line);
-        copy.push('\n');
-    }
-    let path = dir.join(format!("wrangler-isolate-{n}.toml"));
-    std::fs::write(&path, copy).expect("write an isolate's config");
-    path
+    support::config_copy(&dir.join(format!("isolate-{n}")), Some(&format!("{DEFINER}-isolate-{n}")))
 }
 
 impl Four {

@@ -237,22 +237,26 @@ impl Drop for Origin {
 
 /// The repository's `wrangler.toml` copied into `dir` as tests run it:
 /// without `[build]` (so no build step and no watcher), with absolute
-/// paths (`main`, the assets folder). Every token comes from `--var`; no
+/// paths (`main`, the assets folder), and named `name` when given (a
+/// second Worker of the same build). Every token comes from `--var`; no
 /// `.dev.vars` is beside the copy. Answers the copy's path.
-fn config_copy(dir: &Path) -> PathBuf {
+pub fn config_copy(dir: &Path, name: Option<&str>) -> PathBuf {
     let config = std::fs::read_to_string(root().join("wrangler.toml")).expect("read wrangler.toml");
     let mut copy = String::new();
-    let mut in_build = false;
+    let mut section = String::new();
     for line in config.lines() {
         if line.starts_with('[') {
-            in_build = line.trim() == "[build]";
+            section = line.trim().to_string();
         }
-        if in_build {
+        if section == "[build]" {
             continue;
         }
-        let line = match line.trim() {
-            "main = \"build/index.js\"" => format!("main = {:?}", root().join("build/index.js").display().to_string()),
-            "directory = \"www\"" => format!("directory = {:?}", root().join("www").display().to_string()),
+        let line = match (line.trim(), name) {
+            (l, Some(name)) if l.starts_with("name = ") && section.is_empty() => format!("name = \"{name}\""),
+            ("main = \"build/index.js\"", _) => {
+                format!("main = {:?}", root().join("build/index.js").display().to_string())
+            }
+            ("directory = \"www\"", _) => format!("directory = {:?}", root().join("www").display().to_string()),
             _ => line.to_string(),
         };
         copy.push_str(&line);
@@ -318,7 +322,7 @@ impl Worker {
     /// with only `vars` given. Waits until `/healthz` answers at all.
     pub fn start_without_secrets(origin_url: &str, state: &Path, vars: &[(&str, &str)]) -> Worker {
         let dir = state.join("unconfigured");
-        let path = config_copy(&dir);
+        let path = config_copy(&dir, None);
         assert!(!dir.join(".dev.vars").exists() && !dir.join(".env").exists());
         Worker::launch(&path, origin_url, state, vars)
     }
@@ -376,7 +380,7 @@ impl Worker {
         // also watches src/, where a stray file event restarts it mid-test
         // (its restart then fails on its own port, "Address already in use").
         let repository = config == root().join("wrangler.toml");
-        let copy = repository.then(|| config_copy(&state.join(format!("edge-{port}"))));
+        let copy = repository.then(|| config_copy(&state.join(format!("edge-{port}")), None));
         let config = copy.as_deref().unwrap_or(config);
         let beacon = repository.then(|| beacon_config(origin_url, state, port));
         let log = state.join(format!("wrangler-{port}.log"));

@@ -27,8 +27,10 @@
 //! | module | holds |
 //! |---|---|
 //! | `log` | the beacon's bounded change log and its answer |
+//! | `answered` | the answered versions of keys memory no longer holds (bounded, first in, first out) |
 //! | `view` | one isolate's minimum and answered versions, check pacing, writes to announce |
 
+pub mod answered;
 pub mod log;
 pub mod view;
 

@@ -39,8 +39,9 @@
 //! answered version refuses a stale KV or snapshot copy below it (the read
 //! then fails over to the caller's default, as with nothing held).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
+pub use super::answered::{Answered, ANSWERED_MAX};
 use super::log::BeaconAnswer;
 use crate::core::key_hash::{self, PrehashedState};
 use crate::core::lifecycle::Millis;
@@ -55,12 +56,6 @@ pub const CHECK_LEASE_MS: Millis = 5_000;
 /// Most keys with a recorded minimum version.
 pub const FLOORS_MAX: usize = 10_000;
 
-/// Most answered versions recorded for keys memory does not hold: 7/8 of
-/// 4,096, the most a hash table of 4,096 buckets holds (about 130 KB in
-/// wasm32 when full, 13 bytes per held entry at the default memory bound).
-/// At a steady 100 evictions a second that is the last ~35 s of departures.
-pub const ANSWERED_MAX: usize = 3_584;
-
 /// Most writes queued to be told to the beacon.
 pub const ANNOUNCE_MAX: usize = 1_000;
 
@@ -72,52 +67,6 @@ pub struct Floor {
     /// The highest version this isolate answered, as far as it knows (a
     /// recorded one, or the version its memory holds): never answer below it.
     pub answered: u64,
-}
-
-/// The answered versions of keys memory does not hold: first in, first
-/// out, the last [`ANSWERED_MAX`] records.
-#[derive(Debug, Default)]
-pub struct Answered {
-    /// Key hash → (highest version recorded, its records still in `order`).
-    versions: HashMap<u64, (u64, u32), PrehashedState>,
-    /// Key hashes in the order recorded (a key once per record).
-    order: VecDeque<u64>,
-}
-
-impl Answered {
-    /// The highest version recorded for the key of `hash` (0: none).
-    pub fn get(&self, hash: u64) -> u64 {
-        self.versions.get(&hash).map_or(0, |&(version, _)| version)
-    }
-
-    /// Records `version` for the key of `hash` (never lowering it), as the
-    /// newest record; past [`ANSWERED_MAX`] the oldest record is forgotten
-    /// (a key's version goes with its last record).
-    pub fn record(&mut self, hash: u64, version: u64) {
-        let held = self.versions.entry(hash).or_insert((0, 0));
-        held.0 = held.0.max(version);
-        held.1 += 1;
-        self.order.push_back(hash);
-        while self.order.len() > ANSWERED_MAX {
-            let Some(oldest) = self.order.pop_front() else { break };
-            if let Some(held) = self.versions.get_mut(&oldest) {
-                held.1 -= 1;
-                if held.1 == 0 {
-                    self.versions.remove(&oldest);
-                }
-            }
-        }
-    }
-
-    /// Keys recorded.
-    pub fn len(&self) -> usize {
-        self.versions.len()
-    }
-
-    /// Whether nothing is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.versions.is_empty()
-    }
 }
 
 /// What applying a beacon answer asks of isolate memory.

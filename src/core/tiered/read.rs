@@ -111,8 +111,12 @@ impl TieredCache {
         F: Future<Output = Result<Versioned, TierError>>,
     {
         let read = self.read_through(key, policy, min_version, kv, clock, fetch).await;
+        // A memory hit answers the very entry memory holds, already the
+        // key's floor: nothing to record, and no second lookup on the hit path.
         if let Ok(read) = &read {
-            self.note_answered(key, read.entry.version);
+            if read.source != Source::Local {
+                self.note_answered(key, read.entry.version);
+            }
         }
         read
     }
